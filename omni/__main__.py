@@ -1,0 +1,5 @@
+"""``python -m omni`` runs the CLI, same as the ``omni`` console script."""
+
+from omni.cli import main
+
+main()

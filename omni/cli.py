@@ -1,0 +1,63 @@
+"""The ``omni`` command: composes the command groups; holds no logic.
+
+Heavy modules (aiohttp's server, textual) are imported inside the commands that need
+them, so ``omni --help`` and quick commands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from omni import __version__
+from omni.commands import config as config_cmd
+from omni.commands import providers as providers_cmd
+from omni.commands import server as server_cmd
+from omni.errors import OmniError
+
+app = typer.Typer(
+    name="omni",
+    help="A local-first AI gateway: every LLM API dialect in, every provider out.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"omni {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    url: str = typer.Option(
+        None, "--url", envvar="OMNI_URL", help="Manage the omni server at this URL."
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """omni: one local endpoint for every LLM API and provider."""
+    ctx.obj = {"url": url}
+
+
+server_cmd.register(app)
+app.add_typer(providers_cmd.app, name="providers", rich_help_panel="Manage")
+app.add_typer(config_cmd.app, name="config", rich_help_panel="Manage")
+
+
+def main() -> None:
+    """Console-script entry point: runs the CLI, printing omni's errors without tracebacks."""
+    try:
+        app()
+    except OmniError as exc:
+        typer.echo(f"omni: {exc.message}", err=True)
+        if exc.hint:
+            typer.echo(f"      {exc.hint}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,129 @@
+"""The admin client: one interface, two ways to reach the management operations.
+
+``HttpAdminClient`` talks to a running server (local, authenticated with the admin token
+file, or remote with ``--url``); ``LocalAdminClient`` calls the service layer in-process on
+the store when no server runs. Both return the same JSON-ready values, so every CLI
+command is one code path. :func:`connect` picks the right one.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from omni.config import Settings
+from omni.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    OmniError,
+    ServerNotRunningError,
+)
+
+
+class AdminClient(Protocol):
+    """Management operations available to the CLI and the TUI."""
+
+    where: str
+
+    def list_providers(self) -> list[dict[str, Any]]: ...
+    def get_provider(self, name: str) -> dict[str, Any]: ...
+    def add_provider(self, name: str, **fields: Any) -> dict[str, Any]: ...
+    def remove_provider(self, name: str) -> dict[str, Any]: ...
+    def close(self) -> None: ...
+
+
+class LocalAdminClient:
+    """Runs services in this process, directly on the store."""
+
+    def __init__(self, settings: Settings) -> None:
+        from omni.admin import AdminContext
+        from omni.admin.providers import ProviderService
+
+        self.where = f"local store {settings.paths.database}"
+        self._providers = ProviderService(AdminContext.open(settings))
+
+    def list_providers(self) -> list[dict[str, Any]]:
+        return self._providers.list_all()
+
+    def get_provider(self, name: str) -> dict[str, Any]:
+        return self._providers.get(name)
+
+    def add_provider(self, name: str, **fields: Any) -> dict[str, Any]:
+        return self._providers.add(name, **fields)
+
+    def remove_provider(self, name: str) -> dict[str, Any]:
+        return self._providers.remove(name)
+
+    def close(self) -> None:
+        pass
+
+
+_ERRORS: dict[int, type[OmniError]] = {
+    400: InvalidInputError,
+    404: NotFoundError,
+    409: ConflictError,
+}
+
+
+class HttpAdminClient:
+    """Calls the admin API of a running server."""
+
+    def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:
+        import httpx
+
+        self.where = f"server {url}"
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(base_url=url, headers=headers, timeout=timeout)
+
+    def _call(self, method: str, path: str, json: Any = None) -> Any:
+        import httpx
+
+        try:
+            response = self._http.request(method, path, json=json)
+        except httpx.HTTPError as exc:
+            raise ServerNotRunningError(
+                f"cannot reach the omni server at {self._http.base_url}: {type(exc).__name__}"
+            ) from None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        if response.status_code >= 400:
+            message = f"server answered HTTP {response.status_code}"
+            if isinstance(data, dict) and isinstance(data.get("error"), dict):
+                message = str(data["error"].get("message", message))
+            raise _ERRORS.get(response.status_code, OmniError)(message)
+        return data
+
+    def list_providers(self) -> list[dict[str, Any]]:
+        providers: list[dict[str, Any]] = self._call("GET", "/api/providers")["providers"]
+        return providers
+
+    def get_provider(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/api/providers/{name}")
+        return result
+
+    def add_provider(self, name: str, **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/api/providers", {"name": name, **fields})
+        return result
+
+    def remove_provider(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/api/providers/{name}")
+        return result
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def connect(settings: Settings, url: str | None = None, token: str | None = None) -> AdminClient:
+    """The running server's admin API if there is one, else the store in-process."""
+    from omni.admin.token import read_admin_token
+
+    if url:
+        return HttpAdminClient(url.rstrip("/"), token or read_admin_token(settings.paths))
+    from omni.process import find_server
+
+    info = find_server(settings)
+    if info is not None:
+        return HttpAdminClient(info.url, read_admin_token(settings.paths))
+    return LocalAdminClient(settings)

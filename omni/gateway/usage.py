@@ -1,0 +1,86 @@
+"""The batched usage writer: requests append a record, a background task stores them.
+
+Appending is a list append on the request path; every ``interval`` seconds (or sooner
+when ``batch`` records are waiting) the pending records go to SQLite in one transaction on
+a single worker thread with its own connection, so the event loop never waits on disk.
+:meth:`UsageRecorder.close` flushes whatever is left, so a graceful stop loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from omni.store import usage as usage_repo
+from omni.store.db import Database
+from omni.store.driver import Connection
+from omni.store.usage import UsageRecord
+
+log = logging.getLogger("omni.usage")
+
+
+class UsageRecorder:
+    """Collects :class:`UsageRecord` values and writes them in batches off the hot path."""
+
+    def __init__(self, db: Database, interval: float = 0.5, batch: int = 500) -> None:
+        self._db = db
+        self._interval = interval
+        self._batch = batch
+        self._pending: list[UsageRecord] = []
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omni-usage")
+        self._conn: Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self.written = 0
+
+    def record(self, record: UsageRecord) -> None:
+        self._pending.append(record)
+        if len(self._pending) >= self._batch:
+            self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="usage-writer")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(self._interval):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write every pending record now."""
+        if not self._pending:
+            return
+        records, self._pending = self._pending, []
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.run_in_executor(self._executor, self._write, records)
+        except Exception:
+            # Keep the records for the next attempt (the disk may be full or locked).
+            log.exception("could not store %d usage records; will retry", len(records))
+            self._pending[:0] = records
+
+    def _write(self, records: list[UsageRecord]) -> None:
+        if self._conn is None:
+            self._conn = self._db.connect()
+        usage_repo.insert_many(self._conn, records)
+        self.written += len(records)
+
+    async def close(self) -> None:
+        """Stop the background task and store everything still pending."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.flush()
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await asyncio.get_running_loop().run_in_executor(self._executor, conn.close)
+        self._executor.shutdown(wait=True)

@@ -1,0 +1,67 @@
+"""Sending one request upstream and classifying what went wrong.
+
+An executor knows one wire protocol's URL layout; :func:`send` is shared: it posts the
+body on the shared session under the first-byte deadline and turns connection failures
+and timeouts into :class:`~omni.errors.UpstreamError` with the status the client should
+see (502 cannot connect, 504 no answer in time). Error *responses* (4xx/5xx) are returned
+to the caller, which decides whether to fall back or answer the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from omni.errors import UpstreamError
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one attempt goes: provider, account, URL root, headers and upstream model."""
+
+    provider_id: str
+    account_id: int
+    account_name: str
+    format: str
+    base_url: str
+    model: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    target: Target,
+    url: str,
+    body: bytes,
+    first_byte_timeout: float,
+    extra_headers: dict[str, str] | None = None,
+) -> aiohttp.ClientResponse:
+    """POST ``body`` to ``url`` and return the response once its headers arrived."""
+    headers = target.headers
+    if extra_headers:
+        headers = {**headers, **extra_headers}
+    try:
+        async with asyncio.timeout(first_byte_timeout):
+            return await session.post(url, data=body, headers=headers)
+    except TimeoutError:
+        raise UpstreamError(
+            f"provider '{target.provider_id}' sent no answer within {first_byte_timeout:g} s",
+            status=504,
+            code="upstream_timeout",
+        ) from None
+    except aiohttp.ClientConnectorError as exc:
+        raise UpstreamError(
+            f"cannot connect to provider '{target.provider_id}' at {target.base_url}: "
+            f"{exc.os_error.strerror or exc.os_error}",
+            status=502,
+            code="upstream_unreachable",
+            hint="check that the provider is running and its base URL is right",
+        ) from None
+    except aiohttp.ClientError as exc:
+        raise UpstreamError(
+            f"provider '{target.provider_id}' connection failed: {type(exc).__name__}",
+            status=502,
+            code="upstream_connection_error",
+        ) from None

@@ -1,0 +1,62 @@
+"""The aiohttp application factory.
+
+Composes middlewares, routes and the engine's resources; holds no logic. Resources live in
+one ``cleanup_ctx`` so they open in order on start and close in reverse on stop: the
+database and secret key, the shared upstream session, the usage writer (flushed last, so
+a graceful stop loses no usage row), the gateway and its config watcher.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from omni.admin import AdminContext
+from omni.admin.token import ensure_admin_token
+from omni.config import Settings
+from omni.gateway.pipeline import Gateway
+from omni.gateway.usage import UsageRecorder
+from omni.providers.http import create_session
+from omni.serve import keys, middlewares, routes
+from omni.store.db import open_database
+from omni.store.secrets import load_secret_box
+
+
+async def _engine(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    db = open_database(settings.paths.database)
+    secrets = load_secret_box(db, settings.paths.secret_key_file)
+    admin = AdminContext(settings=settings, db=db)
+    admin.__dict__["secrets"] = secrets
+    app[keys.ADMIN] = admin
+    app[keys.ADMIN_TOKEN] = ensure_admin_token(settings.paths)
+    session = create_session(settings.connect_timeout, settings.stall_timeout)
+    usage = UsageRecorder(db)
+    usage.start()
+    gateway = Gateway(settings, db, secrets, session, usage)
+    gateway.reload()
+    app[keys.GATEWAY] = gateway
+    watcher = asyncio.get_running_loop().create_task(gateway.watch(), name="config-watch")
+    try:
+        yield
+    finally:
+        watcher.cancel()
+        await session.close()
+        await usage.close()
+        gateway.close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    """A ready-to-run omni server application for ``settings``."""
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[middlewares.errors, middlewares.admin_auth],
+    )
+    app[keys.SETTINGS] = settings
+    app[keys.STARTED_AT] = time.time()
+    app.cleanup_ctx.append(_engine)
+    routes.setup(app)
+    return app

@@ -1,0 +1,15 @@
+"""Typed application keys: everything the handlers share lives here, not in globals."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from omni.admin import AdminContext
+from omni.config import Settings
+from omni.gateway.pipeline import Gateway
+
+SETTINGS = web.AppKey("settings", Settings)
+GATEWAY = web.AppKey("gateway", Gateway)
+ADMIN = web.AppKey("admin", AdminContext)
+ADMIN_TOKEN = web.AppKey("admin_token", str)
+STARTED_AT = web.AppKey("started_at", float)

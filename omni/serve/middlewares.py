@@ -1,0 +1,105 @@
+"""Middlewares: errors in the caller's dialect, and the admin-token gate on ``/api/*``.
+
+Every failure leaves the server as that dialect's error body with a fitting status: an
+:class:`~omni.errors.OmniError` keeps its status, aiohttp's own HTTP errors (413 body too
+large, 404, 405) keep theirs, and anything unexpected is logged and answered 500 without
+internals. A client never sees a stack trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from omni.errors import OmniError
+from omni.ir import Dialect
+from omni.serve import keys
+from omni.translate.errors import error_body
+
+log = logging.getLogger("omni.serve")
+
+PUBLIC_API = frozenset({"/api/monitoring/health"})
+
+
+def dialect_of(path: str) -> Dialect:
+    """The dialect a caller of ``path`` speaks (for error bodies)."""
+    if path.startswith("/v1/messages"):
+        return Dialect.ANTHROPIC
+    if path.startswith("/v1beta/"):
+        return Dialect.GEMINI
+    if path.startswith(("/api/chat", "/v1/api/", "/api/tags", "/api/show", "/api/embed")):
+        return Dialect.OLLAMA
+    if path.startswith(("/v1/responses", "/responses")):
+        return Dialect.OPENAI_RESPONSES
+    return Dialect.OPENAI_CHAT
+
+
+def error_response(
+    path: str,
+    status: int,
+    message: str,
+    code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    return web.Response(
+        status=status,
+        body=error_body(dialect_of(path), status, message, code),
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except OmniError as exc:
+        message = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+        return error_response(request.path, exc.status, message, exc.code)
+    except web.HTTPRequestEntityTooLarge as exc:
+        limit = request.app[keys.SETTINGS].max_body_mb
+        return (
+            error_response(
+                request.path, 413, f"request body too large: the limit is {limit} MiB", None
+            )
+            if exc.status == 413
+            else error_response(request.path, exc.status, exc.reason)
+        )
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        reason = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
+        if exc.status == 404:
+            reason = f"no such endpoint: {request.method} {request.path}"
+        elif exc.status == 405:
+            reason = f"method {request.method} is not allowed on {request.path}"
+        return error_response(request.path, exc.status, reason)
+    except ConnectionResetError:
+        raise
+    except Exception:
+        log.exception("unexpected error serving %s %s", request.method, request.path)
+        return error_response(request.path, 500, "internal error in omni; see the server log")
+
+
+@web.middleware
+async def admin_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if path.startswith("/api/") and path not in PUBLIC_API and not _is_ollama(path):
+        expected = request.app[keys.ADMIN_TOKEN]
+        given = request.headers.get("Authorization", "")
+        token = given[7:].strip() if given[:7].lower() == "bearer " else ""
+        if not token or not hmac.compare_digest(token.encode(), expected.encode()):
+            return error_response(
+                path,
+                401,
+                "the management API needs the local admin token (the omni CLI sends it for you)",
+                "admin_auth_required",
+            )
+    return await handler(request)
+
+
+def _is_ollama(path: str) -> bool:
+    return path in ("/api/chat", "/api/tags", "/api/show", "/api/embed", "/api/generate")

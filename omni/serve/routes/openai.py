@@ -1,0 +1,38 @@
+"""OpenAI dialect endpoints: ``/v1/chat/completions`` and ``/v1/models``.
+
+Also served under the bare ``/chat/completions`` and ``/models`` shortcuts and the
+doubled ``/v1/v1/`` prefix that misconfigured clients send.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from omni.serve import keys
+from omni.serve.routes.reply import send
+
+_PREFIXES = ("/v1", "", "/v1/v1")
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    body = await request.read()
+    wants_sse = "text/event-stream" in request.headers.get("Accept", "")
+    reply = await request.app[keys.GATEWAY].chat_completions(body, wants_sse)
+    return await send(request, reply)
+
+
+async def models(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request.app[keys.GATEWAY].models_body(), content_type="application/json"
+    )
+
+
+async def model(request: web.Request) -> web.Response:
+    return web.json_response(request.app[keys.GATEWAY].model(request.match_info["model_id"]))
+
+
+def setup(app: web.Application) -> None:
+    for prefix in _PREFIXES:
+        app.router.add_post(f"{prefix}/chat/completions", chat_completions)
+        app.router.add_get(f"{prefix}/models", models)
+        app.router.add_get(prefix + "/models/{model_id:.+}", model)

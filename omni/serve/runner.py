@@ -1,0 +1,104 @@
+"""Running the server process: event loop, listening socket, signals, pid file.
+
+``run`` installs uvloop when available, binds the socket, writes ``server.json`` (pid,
+address) in the runtime dir so the CLI can find the server, and on SIGINT or SIGTERM stops
+accepting, lets in-flight requests finish, flushes pending writes and removes the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import signal
+import sys
+import time
+
+import orjson
+from aiohttp import web
+
+from omni import __version__
+from omni.config import Settings
+from omni.errors import ConfigError
+from omni.paths import write_private
+from omni.serve.app import create_app
+
+log = logging.getLogger("omni.serve")
+
+SHUTDOWN_GRACE_S = 30.0
+
+
+def local_url(host: str, port: int) -> str:
+    """The URL a local client uses to reach a server bound to ``host``."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104 - mapping a wildcard bind to loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def run(settings: Settings, ready_message: bool = True) -> None:
+    """Serve until SIGINT/SIGTERM (blocking)."""
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(_serve(settings, ready_message))
+    else:
+        uvloop.run(_serve(settings, ready_message))
+
+
+async def _serve(settings: Settings, ready_message: bool) -> None:
+    app = create_app(settings)
+    runner = web.AppRunner(
+        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {settings.port} on {settings.host} is already in use",
+                hint="stop the other server ('omni stop') or choose --port",
+            ) from None
+        raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc}") from None
+
+    server_file = settings.paths.server_file
+    url = local_url(settings.host, settings.port)
+    write_private(
+        server_file,
+        orjson.dumps(
+            {
+                "pid": os.getpid(),
+                "host": settings.host,
+                "port": settings.port,
+                "url": url,
+                "version": __version__,
+                "started_at": time.time(),
+            }
+        ),
+    )
+    if ready_message:
+        log.info("omni %s listening on %s", __version__, url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+        log.info("stopping: finishing in-flight requests and flushing writes")
+    finally:
+        await runner.cleanup()
+        with contextlib.suppress(FileNotFoundError):
+            if orjson.loads(server_file.read_bytes()).get("pid") == os.getpid():
+                server_file.unlink()
+        log.info("stopped")

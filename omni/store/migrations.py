@@ -1,0 +1,165 @@
+"""Append-only schema migrations, tracked in ``schema_migrations``.
+
+Never edit a migration that has shipped: add ``m00N_…`` at the end of :data:`MIGRATIONS`.
+Each runs in its own transaction. A database whose newest migration is unknown to this
+version of omni was written by a newer omni and is refused rather than touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from omni.errors import StoreError
+from omni.store.driver import Connection
+
+# Tables whose changes the server must notice (written by the CLI in another process).
+CONFIG_TABLES = ("providers", "accounts", "provider_models")
+
+
+def _version_triggers(table: str) -> str:
+    bump = "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'config_version';"
+    return "\n".join(
+        f"CREATE TRIGGER {table}_{op.lower()}_version AFTER {op} ON {table} BEGIN {bump} END;"
+        for op in ("INSERT", "UPDATE", "DELETE")
+    )
+
+
+M001_INITIAL = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta (key, value) VALUES ('config_version', '0');
+
+-- A provider clients address as '<id>/<model>': a catalog provider or a custom one.
+CREATE TABLE providers (
+    id          TEXT PRIMARY KEY,
+    catalog_id  TEXT,                      -- catalog entry it uses; NULL for a custom provider
+    format      TEXT NOT NULL,             -- wire format: openai|responses|anthropic|gemini|ollama
+    base_url    TEXT,                      -- NULL: the catalog's (or config's) base URL
+    headers     TEXT NOT NULL DEFAULT '{}',
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+
+-- Credentials for a provider; several per provider.
+CREATE TABLE accounts (
+    id          INTEGER PRIMARY KEY,
+    provider_id TEXT NOT NULL REFERENCES providers(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    auth_type   TEXT NOT NULL DEFAULT 'api_key',   -- api_key | env | none
+    secret      TEXT,                      -- encrypted ('enc:v1:…'), never plain text
+    secret_env  TEXT,                      -- environment variable that holds the key
+    base_url    TEXT,                      -- per-account override
+    priority    INTEGER NOT NULL DEFAULT 0,
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (provider_id, name)
+);
+
+-- Models a provider serves (synced from its /models or added by the user).
+CREATE TABLE provider_models (
+    provider_id TEXT NOT NULL REFERENCES providers(id) ON DELETE CASCADE,
+    model_id    TEXT NOT NULL,
+    source      TEXT NOT NULL DEFAULT 'sync',      -- sync | user
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (provider_id, model_id)
+) WITHOUT ROWID;
+
+-- One row per request the gateway answered, success or failure.
+CREATE TABLE usage_log (
+    id                 INTEGER PRIMARY KEY,
+    ts                 REAL NOT NULL,           -- unix seconds when the request arrived
+    request_id         TEXT NOT NULL,
+    endpoint           TEXT NOT NULL,
+    client_dialect     TEXT NOT NULL,
+    requested_model    TEXT,
+    provider_id        TEXT,
+    account_id         INTEGER,
+    model              TEXT,
+    stream             INTEGER NOT NULL DEFAULT 0,
+    status             INTEGER NOT NULL,
+    input_tokens       INTEGER,
+    output_tokens      INTEGER,
+    cache_read_tokens  INTEGER,
+    cache_write_tokens INTEGER,
+    reasoning_tokens   INTEGER,
+    latency_ms         REAL,
+    ttft_ms            REAL,
+    error              TEXT
+);
+CREATE INDEX usage_log_ts ON usage_log (ts);
+""" + "\n".join(_version_triggers(t) for t in CONFIG_TABLES)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One schema step: a numeric id, a name and SQL (or a function for data moves)."""
+
+    id: int
+    name: str
+    sql: str | Callable[[Connection], None]
+
+
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "m001_initial", M001_INITIAL),)
+LATEST = MIGRATIONS[-1].id
+
+
+def applied_ids(conn: Connection) -> set[int]:
+    """Ids of the migrations already applied (empty for a new database)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    )
+    return {int(row[0]) for row in conn.execute("SELECT id FROM schema_migrations")}
+
+
+def pending(conn: Connection) -> list[Migration]:
+    """Migrations still to run; refuses a database written by a newer omni."""
+    done = applied_ids(conn)
+    if done and max(done) > LATEST:
+        raise StoreError(
+            f"the database has schema version {max(done)}, newer than this omni knows ({LATEST})",
+            hint="upgrade omni, or point OMNI_HOME at another data folder",
+        )
+    return [m for m in MIGRATIONS if m.id not in done]
+
+
+def migrate(conn: Connection) -> list[str]:
+    """Apply every pending migration, each in its own transaction; return their names."""
+    names = []
+    for migration in pending(conn):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if callable(migration.sql):
+                migration.sql(conn)
+            else:
+                for statement in _statements(migration.sql):
+                    conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)",
+                (migration.id, migration.name, datetime.now(UTC).isoformat()),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        names.append(migration.name)
+    return names
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a script into statements, keeping trigger bodies whole."""
+    from omni.store.driver import sqlite
+
+    statements, current = [], ""
+    for line in sql.splitlines(keepends=True):
+        current += line
+        if sqlite.complete_statement(current):
+            if current.strip():
+                statements.append(current.strip())
+            current = ""
+    if current.strip():
+        statements.append(current.strip())
+    return statements

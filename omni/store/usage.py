@@ -1,0 +1,67 @@
+"""Repository for usage rows: one per request the gateway answered.
+
+Rows are written in batches by the gateway's background writer (never on a request's
+critical path), read back by the admin API and the CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass, fields
+from typing import Any
+
+from omni.store.driver import Connection
+
+
+@dataclass(slots=True)
+class UsageRecord:
+    """What one request cost and how it went; field order matches ``usage_log``."""
+
+    ts: float
+    request_id: str
+    endpoint: str
+    client_dialect: str
+    requested_model: str | None = None
+    provider_id: str | None = None
+    account_id: int | None = None
+    model: str | None = None
+    stream: bool = False
+    status: int = 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    error: str | None = None
+
+
+_COLUMNS = [f.name for f in fields(UsageRecord)]
+_INSERT = (
+    f"INSERT INTO usage_log ({', '.join(_COLUMNS)}) "  # noqa: S608 - column names are fixed
+    f"VALUES ({', '.join('?' for _ in _COLUMNS)})"
+)
+
+
+def insert_many(conn: Connection, records: list[UsageRecord]) -> None:
+    """Insert ``records`` in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.executemany(_INSERT, [astuple(r) for r in records])
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def recent(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
+    """The newest rows first, as dictionaries."""
+    rows = conn.execute(
+        f"SELECT id, {', '.join(_COLUMNS)} FROM usage_log ORDER BY id DESC LIMIT ?",  # noqa: S608
+        (limit,),
+    ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute("SELECT COUNT(*) FROM usage_log").fetchone()[0])
