@@ -7,8 +7,10 @@ them, so ``omni --help`` and quick commands start fast.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
 
 from omni import __version__
 from omni.commands import config as config_cmd
@@ -16,8 +18,24 @@ from omni.commands import providers as providers_cmd
 from omni.commands import server as server_cmd
 from omni.errors import OmniError
 
+
+
+class _Group(TyperGroup):
+    """The root group: an :class:`OmniError` from any command becomes a short message."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OmniError as exc:
+            typer.echo(f"omni: {exc.message}", err=True)
+            if exc.hint:
+                typer.echo(f"      {exc.hint}", err=True)
+            ctx.exit(1)
+
+
 app = typer.Typer(
     name="omni",
+    cls=_Group,
     help="A local-first AI gateway: every LLM API dialect in, every provider out.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -51,13 +69,8 @@ app.add_typer(config_cmd.app, name="config", rich_help_panel="Manage")
 
 
 def main() -> None:
-    """Console-script entry point: runs the CLI, printing omni's errors without tracebacks."""
+    """Console-script entry point."""
     try:
         app()
-    except OmniError as exc:
-        typer.echo(f"omni: {exc.message}", err=True)
-        if exc.hint:
-            typer.echo(f"      {exc.hint}", err=True)
-        sys.exit(1)
     except KeyboardInterrupt:
         sys.exit(130)

@@ -10,11 +10,15 @@ to the caller, which decides whether to fall back or answer the client.
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass, field
 
 import aiohttp
 
 from omni.errors import UpstreamError
+
+# aiohttp writes a bytes body in one go and warns above 1 MiB; larger ones go as a stream.
+_LARGE_BODY = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +48,8 @@ async def send(
         headers = {**headers, **extra_headers}
     try:
         async with asyncio.timeout(first_byte_timeout):
-            return await session.post(url, data=body, headers=headers)
+            data = body if len(body) < _LARGE_BODY else io.BytesIO(body)
+            return await session.post(url, data=data, headers=headers)
     except TimeoutError:
         raise UpstreamError(
             f"provider '{target.provider_id}' sent no answer within {first_byte_timeout:g} s",

@@ -9,6 +9,9 @@ Token accounting follows each provider: `Usage.input` counts the whole prompt in
 tokens (OpenAI, Gemini, Ollama report it that way; Anthropic's `input_tokens` excludes
 cache reads and writes), and `Usage.output` includes reasoning tokens (Gemini's
 `candidatesTokenCount` excludes them).
+
+The module is longer than the house ~600 lines on purpose: five dialects' full JSON, stream and
+error shapes side by side are easier to check against the reference than spread over files.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class Dialect:
     error: Callable[[Reply], Obj]
     events: Callable[[Reply, Ctx], list[bytes]] | None = None
     stream_error: Callable[[Reply, Ctx, int], bytes] | None = None
-    garbage: bytes = b"data: {this is not json\n\n"
+    garbage: bytes = b"data: {this is not json\n\n"  # what `malformed` slips into a stream
     stream_type: str = "text/event-stream"
 
 
@@ -389,17 +392,14 @@ def _anthropic_usage(u: Usage) -> Obj:
 def _anthropic_blocks(reply: Reply) -> list[tuple[Obj, Obj, list[Obj]]]:
     """(final block, block as first streamed, its streamed deltas) for each content block."""
     blocks: list[tuple[Obj, Obj, list[Obj]]] = []
+    start: Obj
     if reply.reasoning is not None:
         sig = signature(reply.reasoning)
         pieces = split_text(reply.reasoning, reply.chunks)
         deltas = [{"type": "thinking_delta", "thinking": p} for p in pieces]
-        blocks.append(
-            (
-                {"type": "thinking", "thinking": reply.reasoning, "signature": sig},
-                {"type": "thinking", "thinking": "", "signature": ""},
-                [*deltas, {"type": "signature_delta", "signature": sig}],
-            )
-        )
+        final = {"type": "thinking", "thinking": reply.reasoning, "signature": sig}
+        empty = {"type": "thinking", "thinking": "", "signature": ""}
+        blocks.append((final, empty, [*deltas, {"type": "signature_delta", "signature": sig}]))
     if reply.text or not reply.tool_calls:
         deltas = [{"type": "text_delta", "text": p} for p in split_text(reply.text, reply.chunks)]
         blocks.append(({"type": "text", "text": reply.text}, {"type": "text", "text": ""}, deltas))
@@ -618,34 +618,23 @@ def openai_embeddings_json(reply: Reply, ctx: Ctx) -> Obj:
 
 # ----------------------------------------------------------------------------- registry
 
+_ANTHROPIC_GARBAGE = b"event: content_block_delta\ndata: {this is not json\n\n"
+_GEMINI_GARBAGE = b"data: {this is not json\r\n\r\n"
+_NDJSON = "application/x-ndjson"
+
 OPENAI_CHAT = Dialect("openai-chat", chat_json, openai_error, chat_events, chat_stream_error)
 OPENAI_RESPONSES = Dialect(
     "openai-responses", responses_json, openai_error, responses_events, responses_stream_error
 )
 ANTHROPIC = Dialect(
-    "anthropic",
-    anthropic_json,
-    anthropic_error,
-    anthropic_events,
-    anthropic_stream_error,
-    garbage=b"event: content_block_delta\ndata: {this is not json\n\n",
-)
+    "anthropic", anthropic_json, anthropic_error, anthropic_events, anthropic_stream_error,
+    _ANTHROPIC_GARBAGE,
+)  # fmt: skip
 GEMINI = Dialect(
-    "gemini",
-    gemini_json,
-    gemini_error,
-    gemini_events,
-    gemini_stream_error,
-    garbage=b"data: {this is not json\r\n\r\n",
+    "gemini", gemini_json, gemini_error, gemini_events, gemini_stream_error, _GEMINI_GARBAGE
 )
 OLLAMA = Dialect(
-    "ollama",
-    ollama_json,
-    ollama_error,
-    ollama_events,
-    ollama_stream_error,
-    garbage=b"{this is not json\n",
-    stream_type="application/x-ndjson",
+    "ollama", ollama_json, ollama_error, ollama_events, ollama_stream_error, b"{not json\n", _NDJSON
 )
 OPENAI_EMBEDDINGS = Dialect("openai-embeddings", openai_embeddings_json, openai_error)
 GEMINI_EMBEDDINGS = Dialect("gemini-embeddings", gemini_embed_json, gemini_error)

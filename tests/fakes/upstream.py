@@ -179,7 +179,7 @@ class FakeUpstream:
 
     async def close(self) -> None:
         """Stop the server; in-flight handlers (stalls, delays) are cancelled, not awaited."""
-        runner, self._runner = self._runner, None
+        runner, self._runner, self._port = self._runner, None, None
         if runner is None:
             return
         for task in list(self._tasks):
@@ -267,6 +267,7 @@ class FakeUpstream:
         return await self._infer(request, dialects.OLLAMA_EMBEDDINGS, False)
 
     async def gemini(self, request: web.Request) -> web.StreamResponse:
+        """/v1beta/models/{model}:{method} (and /v1/...); streams are SSE whatever `alt` says."""
         model, _, method = request.match_info["tail"].rpartition(":")
         model = model.removeprefix("models/")
         if method in ("generateContent", "streamGenerateContent"):

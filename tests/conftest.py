@@ -1,0 +1,74 @@
+"""Shared fixtures: an isolated OMNI_HOME per test, the fake upstream, a gateway client."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from omni.config import Settings, load_settings
+
+_ENV_PREFIXES = ("OMNI_",)
+_ENV_NAMES = ("PORT", "DATA_DIR", "REQUIRE_API_KEY", "INITIAL_PASSWORD", "XDG_RUNTIME_DIR")
+
+
+@pytest.fixture(autouse=True)
+def omni_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own OMNI_HOME and no omni settings from the outer environment."""
+    for name in list(os.environ):
+        if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES:
+            monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "omni-home"
+    monkeypatch.setenv("OMNI_HOME", str(home))
+    yield home
+
+
+@pytest.fixture
+def settings(omni_home: Path) -> Settings:
+    return load_settings()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+async def upstream() -> AsyncIterator[Any]:
+    from tests.fakes.upstream import FakeUpstream
+
+    fake = FakeUpstream(models=["gpt-4o-mini", "gpt-4o"])
+    await fake.start()
+    try:
+        yield fake
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+def add_provider(settings: Settings) -> Callable[..., dict[str, Any]]:
+    """Add a provider straight on the store (as the CLI does when no server runs)."""
+    from omni.client import LocalAdminClient
+
+    def add(name: str, **fields: Any) -> dict[str, Any]:
+        client = LocalAdminClient(settings)
+        return client.add_provider(name, **fields)
+
+    return add
+
+
+@pytest.fixture
+def make_client(aiohttp_client: Any) -> Callable[..., Any]:
+    """Start an omni app (optionally with setting overrides) and return a test client."""
+    from omni.serve.app import create_app
+
+    async def make(**overrides: Any) -> Any:
+        return await aiohttp_client(create_app(load_settings(overrides)))
+
+    return make

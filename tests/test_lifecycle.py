@@ -1,0 +1,153 @@
+"""The real server process: start, status, manage through it, graceful stop, no secret leaks.
+
+These run ``python -m omni`` in subprocesses against the fake upstream on this test's loop,
+so every subprocess call is awaited (never blocking the loop the fake runs on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from omni.config import load_settings
+from omni.store import usage as usage_repo
+from omni.store.db import Database
+from tests.conftest import free_port
+from tests.fakes.upstream import Reply, Usage
+
+pytestmark = pytest.mark.slow
+SECRET = "sk-upstream-LIFECYCLE-7f3a9c"
+
+
+async def omni(*args: str, check: bool = True) -> tuple[int, str, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "omni",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate()
+    code = proc.returncode if proc.returncode is not None else -1
+    if check and code != 0:
+        raise AssertionError(f"omni {' '.join(args)} -> {code}\n{out.decode()}\n{err.decode()}")
+    return code, out.decode(), err.decode()
+
+
+def _rows() -> list[dict[str, Any]]:
+    with Database(load_settings().paths.database).session() as conn:
+        return list(reversed(usage_repo.recent(conn, 1000)))
+
+
+async def _wait_healthy(url: str) -> None:
+    async with aiohttp.ClientSession() as http, asyncio.timeout(20):
+        while True:
+            try:
+                async with http.get(f"{url}/api/monitoring/health") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+
+
+async def test_detached_server_lifecycle(upstream: Any, omni_home: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    _, _, err = await omni("start", "--port", str(port))
+    assert f"started in the background at {url}" in err
+
+    code, out, _ = await omni("status", "--json")
+    status = json.loads(out)
+    assert status["running"] and status["url"] == url
+
+    # With a server running, management goes through it and applies at once.
+    _, _, err = await omni(
+        "providers", "add", "fake", "--base-url", f"{upstream.url}/v1", "--api-key", SECRET
+    )
+    assert f"via server {url}" in err
+
+    upstream.push(Reply(text="through the real server", usage=Usage(input=13, output=4)))
+    async with aiohttp.ClientSession() as http:
+        body = {"model": "fake/gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+        async with http.post(f"{url}/v1/chat/completions", json=body) as response:
+            assert response.status == 200
+            data = await response.json()
+        assert data["choices"][0]["message"]["content"] == "through the real server"
+        async with http.get(f"{url}/v1/models") as response:
+            ids = {m["id"] for m in (await response.json())["data"]}
+        assert "fake/gpt-4o-mini" in ids
+
+    code, _, err = await omni("start", "--port", str(port), check=False)
+    assert code == 1 and "already running" in err
+
+    _, _, err = await omni("stop")
+    assert "stopped the server" in err
+    code, _, _ = await omni("status", check=False)
+    assert code == 3
+    assert not load_settings().paths.server_file.exists()
+
+    [row] = _rows()
+    assert (row["status"], row["input_tokens"], row["output_tokens"]) == (200, 13, 4)
+
+    # The upstream key is nowhere in plain text: database, WAL, logs, key files.
+    leaks = [
+        str(p) for p in omni_home.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()
+    ]
+    assert leaks == []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+async def test_foreground_serve_stops_gracefully(
+    upstream: Any, omni_home: Path, sig: signal.Signals
+) -> None:
+    await omni(
+        "providers", "add", "fake", "--base-url", f"{upstream.url}/v1", "--no-sync", "--models", "m"
+    )
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "omni",
+        "serve",
+        "--port",
+        str(port),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        await _wait_healthy(url)
+        # A stream in flight when the signal arrives still completes, and is recorded.
+        upstream.push(Reply(text="a b c d e", chunks=5, chunk_delay=0.1, usage=Usage(9, 5)))
+        async with aiohttp.ClientSession() as http:
+            body = {"model": "fake/m", "stream": True, "messages": []}
+            async with http.post(f"{url}/v1/chat/completions", json=body) as response:
+                first = await response.content.readany()
+                assert first.startswith(b"data: ")
+                os.kill(proc.pid, sig)
+                rest = await response.read()
+        assert (first + rest).rstrip().endswith(b"data: [DONE]")
+        async with asyncio.timeout(30):
+            code = await proc.wait()
+        assert code == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    stderr = (await proc.stderr.read()).decode() if proc.stderr else ""
+    assert "Traceback" not in stderr
+    assert "stopped" in stderr
+    assert [r["status"] for r in _rows()] == [200]
+    assert _rows()[0]["output_tokens"] == 5
