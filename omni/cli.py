@@ -19,7 +19,6 @@ from omni.commands import server as server_cmd
 from omni.errors import OmniError
 
 
-
 class _Group(TyperGroup):
     """The root group: an :class:`OmniError` from any command becomes a short message."""
 

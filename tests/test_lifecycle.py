@@ -62,6 +62,43 @@ async def _wait_healthy(url: str) -> None:
             await asyncio.sleep(0.05)
 
 
+async def _curl(url: str, body: dict[str, Any]) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        "curl",
+        "-sS",
+        "--fail-with-body",
+        "-N",
+        url,
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps(body),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    async with asyncio.timeout(30):
+        out, _ = await proc.communicate()
+    assert proc.returncode == 0, out
+    return out.decode()
+
+
+def _openai_sdk(url: str) -> tuple[str, str, list[str]]:
+    from openai import OpenAI
+
+    sdk = OpenAI(base_url=f"{url}/v1", api_key="unused", max_retries=0)
+    messages: Any = [{"role": "user", "content": "hi"}]
+    answer = sdk.chat.completions.create(model="fake/gpt-4o-mini", messages=messages)
+    streamed = "".join(
+        chunk.choices[0].delta.content or ""
+        for chunk in sdk.chat.completions.create(
+            model="fake/gpt-4o-mini", messages=messages, stream=True
+        )
+        if chunk.choices
+    )
+    models = [m.id for m in sdk.models.list()]
+    sdk.close()
+    return answer.choices[0].message.content or "", streamed, models
+
+
 async def test_detached_server_lifecycle(upstream: Any, omni_home: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -89,6 +126,18 @@ async def test_detached_server_lifecycle(upstream: Any, omni_home: Path) -> None
             ids = {m["id"] for m in (await response.json())["data"]}
         assert "fake/gpt-4o-mini" in ids
 
+    # curl and the official openai SDK, non-streamed and streamed, against the real process.
+    upstream.push(Reply(text="curl json", usage=Usage(input=2, output=2)))
+    upstream.push(Reply(text="curl stream", chunks=2, usage=Usage(input=2, output=2)))
+    curl_json = await _curl(f"{url}/v1/chat/completions", body)
+    assert json.loads(curl_json)["choices"][0]["message"]["content"] == "curl json"
+    curl_sse = await _curl(f"{url}/v1/chat/completions", {**body, "stream": True})
+    assert curl_sse.rstrip().endswith("data: [DONE]")
+    upstream.push(Reply(text="sdk json"), Reply(text="sdk stream", chunks=2))
+    sdk_json, sdk_stream, sdk_models = await asyncio.to_thread(_openai_sdk, url)
+    assert (sdk_json, sdk_stream) == ("sdk json", "sdk stream")
+    assert "fake/gpt-4o-mini" in sdk_models
+
     code, _, err = await omni("start", "--port", str(port), check=False)
     assert code == 1 and "already running" in err
 
@@ -98,8 +147,10 @@ async def test_detached_server_lifecycle(upstream: Any, omni_home: Path) -> None
     assert code == 3
     assert not load_settings().paths.server_file.exists()
 
-    [row] = _rows()
-    assert (row["status"], row["input_tokens"], row["output_tokens"]) == (200, 13, 4)
+    rows = _rows()
+    assert len(rows) == 5
+    assert all(r["status"] == 200 for r in rows)
+    assert (rows[0]["input_tokens"], rows[0]["output_tokens"]) == (13, 4)
 
     # The upstream key is nowhere in plain text: database, WAL, logs, key files.
     leaks = [

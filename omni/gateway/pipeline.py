@@ -263,7 +263,10 @@ class Gateway:
             record.error = "client_closed"
             raise
         finally:
-            upstream.close() if status != 200 or not relay.done else upstream.release()
+            if status == 200 and relay.done:
+                upstream.release()  # the connection goes back to the pool
+            else:
+                upstream.close()
             self._finish(record, started, status, relay.usage)
 
     async def _upstream_error(

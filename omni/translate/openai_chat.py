@@ -7,6 +7,7 @@ letting the gateway observe (or drop) the usage-only chunk it asked the upstream
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -15,6 +16,7 @@ from omni.ir import Usage
 
 DONE = b"data: [DONE]"
 _USAGE_MARK = b'"usage"'
+_EVENT_SPLIT = re.compile(rb"(\r?\n\r?\n)")
 
 
 def _int(value: Any) -> int | None:
@@ -55,12 +57,12 @@ def usage_from_body(body: bytes) -> Usage | None:
 
 
 class StreamRelay:
-    """Splits an upstream Chat Completions SSE byte stream into complete lines.
+    """Splits an upstream Chat Completions SSE byte stream into complete events.
 
-    :meth:`feed` returns the bytes to forward now: every complete line received so far,
+    :meth:`feed` returns the bytes to forward now: every complete event received so far,
     byte for byte, except the usage-only chunk (``"choices": []``) when ``drop_usage_chunk``
-    is set because the client did not ask for usage. A partial line waits for the next
-    chunk, so a JSON object is never split across two writes to the client.
+    is set because the client did not ask for usage. A partial event waits for the next
+    chunk, so an event (and its JSON) is never split across two writes to the client.
     """
 
     __slots__ = ("_pending", "done", "drop_usage_chunk", "usage")
@@ -73,10 +75,12 @@ class StreamRelay:
 
     def feed(self, chunk: bytes) -> bytes:
         data = self._pending + chunk if self._pending else chunk
-        cut = data.rfind(b"\n") + 1
-        self._pending = data[cut:]
+        lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
+        cut = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
         if not cut:
+            self._pending = data
             return b""
+        self._pending = data[cut:]
         ready = data[:cut]
         if _USAGE_MARK in ready:
             ready = self._observe(ready)
@@ -85,32 +89,39 @@ class StreamRelay:
         return ready
 
     def flush(self) -> bytes:
-        """What is left when the upstream closed without a final newline."""
+        """What is left when the upstream closed without ending its last event."""
         rest, self._pending = self._pending, b""
         if rest and _USAGE_MARK in rest:
-            rest = self._observe(rest + b"\n")
+            rest = self._observe(rest)
         if DONE in rest:
             self.done = True
         return rest
 
     def _observe(self, block: bytes) -> bytes:
-        lines = block.split(b"\n")
-        kept = []
-        for line in lines:
-            if line.startswith(b"data:") and _USAGE_MARK in line:
-                try:
-                    obj = orjson.loads(line[5:])
-                except orjson.JSONDecodeError:
-                    kept.append(line)
-                    continue
-                usage = usage_from(obj)
-                if usage is not None:
-                    self.usage = usage
-                    if self.drop_usage_chunk and not obj.get("choices"):
-                        continue
-            kept.append(line)
-        if len(kept) == len(lines):
-            return block
-        # Dropping a data line leaves its blank separator line behind; drop that too.
-        out = b"\n".join(kept)
-        return out.replace(b"\n\n\n", b"\n\n").lstrip(b"\n")
+        """Record usage from the events in ``block``; drop the usage-only one if asked."""
+        parts = _EVENT_SPLIT.split(block)  # [event, separator, event, separator, …, tail]
+        kept: list[bytes] = []
+        dropped = False
+        for index in range(0, len(parts), 2):
+            event = parts[index]
+            separator = parts[index + 1] if index + 1 < len(parts) else b""
+            if _USAGE_MARK in event and self._is_usage_only(event):
+                dropped = True
+                continue
+            kept += (event, separator)
+        return b"".join(kept) if dropped else block
+
+    def _is_usage_only(self, event: bytes) -> bool:
+        for line in event.splitlines():
+            if not line.startswith(b"data:") or _USAGE_MARK not in line:
+                continue
+            try:
+                obj = orjson.loads(line[5:])
+            except orjson.JSONDecodeError:
+                return False
+            usage = usage_from(obj)
+            if usage is None:
+                return False
+            self.usage = usage
+            return self.drop_usage_chunk and not obj.get("choices")
+        return False

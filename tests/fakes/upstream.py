@@ -14,7 +14,8 @@ raw body, so retry, fallback, timeout and translation code can be tested against
         ...  # point the gateway at fake.url and send requests
         assert fake.last.json["model"] == "gpt-4o-mini"
 
-The wire shapes live in `tests/fakes/dialects.py`.
+The wire shapes live in `tests/fakes/dialects_openai.py` (OpenAI Chat, Responses, embeddings)
+and `tests/fakes/dialects_others.py` (Anthropic, Gemini, Ollama).
 """
 
 from __future__ import annotations
@@ -33,8 +34,15 @@ from typing import Any, Self
 from aiohttp import web
 from multidict import CIMultiDict
 
-from tests.fakes import dialects
-from tests.fakes.dialects import Ctx, Dialect
+from tests.fakes.dialects_common import Ctx, Dialect, dumps
+from tests.fakes.dialects_openai import OPENAI_CHAT, OPENAI_EMBEDDINGS, OPENAI_RESPONSES
+from tests.fakes.dialects_others import (
+    ANTHROPIC,
+    GEMINI,
+    GEMINI_EMBEDDINGS,
+    OLLAMA,
+    OLLAMA_EMBEDDINGS,
+)
 
 __all__ = ["FakeUpstream", "Recorded", "Reply", "ToolCall", "Usage"]
 
@@ -246,25 +254,25 @@ class FakeUpstream:
 
     async def chat_completions(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
-        return await self._infer(request, dialects.OPENAI_CHAT, body.get("stream") is True)
+        return await self._infer(request, OPENAI_CHAT, body.get("stream") is True)
 
     async def responses(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
-        return await self._infer(request, dialects.OPENAI_RESPONSES, body.get("stream") is True)
+        return await self._infer(request, OPENAI_RESPONSES, body.get("stream") is True)
 
     async def messages(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
-        return await self._infer(request, dialects.ANTHROPIC, body.get("stream") is True)
+        return await self._infer(request, ANTHROPIC, body.get("stream") is True)
 
     async def ollama_chat(self, request: web.Request) -> web.StreamResponse:
         body = await _body(request)
-        return await self._infer(request, dialects.OLLAMA, body.get("stream") is not False)
+        return await self._infer(request, OLLAMA, body.get("stream") is not False)
 
     async def embeddings(self, request: web.Request) -> web.StreamResponse:
-        return await self._infer(request, dialects.OPENAI_EMBEDDINGS, False)
+        return await self._infer(request, OPENAI_EMBEDDINGS, False)
 
     async def ollama_embed(self, request: web.Request) -> web.StreamResponse:
-        return await self._infer(request, dialects.OLLAMA_EMBEDDINGS, False)
+        return await self._infer(request, OLLAMA_EMBEDDINGS, False)
 
     async def gemini(self, request: web.Request) -> web.StreamResponse:
         """/v1beta/models/{model}:{method} (and /v1/...); streams are SSE whatever `alt` says."""
@@ -272,9 +280,9 @@ class FakeUpstream:
         model = model.removeprefix("models/")
         if method in ("generateContent", "streamGenerateContent"):
             stream = method == "streamGenerateContent"
-            return await self._infer(request, dialects.GEMINI, stream, model)
+            return await self._infer(request, GEMINI, stream, model)
         if method in ("embedContent", "batchEmbedContents"):
-            return await self._infer(request, dialects.GEMINI_EMBEDDINGS, False, model)
+            return await self._infer(request, GEMINI_EMBEDDINGS, False, model)
         if method == "countTokens":
             return _json({"totalTokens": await _rough_tokens(request)})
         return await self.not_found(request)
@@ -292,11 +300,11 @@ class FakeUpstream:
         if reply.body is not None:
             return await self._send(request, reply, "application/json", _halves(reply.body))
         if reply.status >= 400:
-            error = dialects.dumps(dialect.error(reply))
+            error = dumps(dialect.error(reply))
             return await self._send(request, reply, "application/json", _halves(error))
         if (stream if reply.stream is None else reply.stream) and dialect.events is not None:
             return await self._send_stream(request, reply, dialect, ctx)
-        data = dialects.dumps(dialect.json(reply, ctx))
+        data = dumps(dialect.json(reply, ctx))
         if reply.malformed:
             data = data[: len(data) // 2]
         return await self._send(request, reply, "application/json", _halves(data))
@@ -436,4 +444,4 @@ def _halves(data: bytes) -> list[bytes]:
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(body=dialects.dumps(data), status=status, content_type="application/json")
+    return web.Response(body=dumps(data), status=status, content_type="application/json")

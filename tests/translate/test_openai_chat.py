@@ -57,11 +57,22 @@ def test_usage_chunk_is_dropped_when_the_client_did_not_ask(cuts: list[int]) -> 
     assert relay.usage == EXPECTED
 
 
-def test_no_partial_line_is_ever_forwarded() -> None:
+@given(st.lists(st.integers(min_value=1, max_value=60), min_size=1, max_size=30))
+def test_only_whole_events_are_forwarded(sizes: list[int]) -> None:
     relay = openai_chat.StreamRelay(drop_usage_chunk=False)
-    assert relay.feed(STREAM[:10]) == b""
-    out = relay.feed(STREAM[10:40])
-    assert out == b"" or out.endswith(b"\n")
+    position = 0
+    for size in sizes:
+        out = relay.feed(STREAM[position : position + size])
+        position += size
+        assert out == b"" or out.endswith(b"\n\n")
+
+
+def test_crlf_framed_events() -> None:
+    crlf = STREAM.replace(b"\n\n", b"\r\n\r\n")
+    out, relay = _relay([crlf[:50], crlf[50:333], crlf[333:]], drop=True)
+    assert USAGE_CHUNK.strip() not in out
+    assert out.endswith(b"data: [DONE]\r\n\r\n")
+    assert relay.usage == EXPECTED
 
 
 def test_usage_from_a_completion_body() -> None:
