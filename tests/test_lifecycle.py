@@ -102,7 +102,7 @@ def _openai_sdk(url: str) -> tuple[str, str, list[str]]:
 async def test_detached_server_lifecycle(upstream: Any, omni_home: Path) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    _, _, err = await omni("start", "--port", str(port))
+    _, _, err = await omni("serve", "--detach", "--port", str(port))
     assert f"started in the background at {url}" in err
 
     code, out, _ = await omni("status", "--json")

@@ -5,7 +5,8 @@ Data goes to stdout, diagnostics to stderr.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import typer
@@ -40,9 +41,14 @@ def settings_from(ctx: typer.Context) -> Any:
     return load_settings()
 
 
-def admin_from(ctx: typer.Context) -> Any:
-    """The admin client for this invocation (``--url`` or the local server or the store)."""
+@contextmanager
+def admin_from(ctx: typer.Context) -> Iterator[Any]:
+    """The admin client for this invocation (``--url``, the local server, or the store)."""
     from omni.client import connect
 
     url = (ctx.obj or {}).get("url") if ctx.obj else None
-    return connect(settings_from(ctx), url=url)
+    client = connect(settings_from(ctx), url=url)
+    try:
+        yield client
+    finally:
+        client.close()

@@ -45,11 +45,8 @@ def add(
         "models": [m.strip() for m in models.split(",") if m.strip()] if models else None,
         "sync_models": not no_sync,
     }
-    client = admin_from(ctx)
-    try:
+    with admin_from(ctx) as client:
         result = client.add_provider(name, **{k: v for k, v in fields.items() if v is not None})
-    finally:
-        client.close()
     for warning in result.get("warnings", []):
         note(f"warning: {warning}")
     if json_out:
@@ -65,11 +62,8 @@ def add(
 @app.command("list")
 def list_(ctx: typer.Context, json_out: bool = _JSON) -> None:
     """List providers, their accounts and how many models they serve."""
-    client = admin_from(ctx)
-    try:
+    with admin_from(ctx) as client:
         providers = client.list_providers()
-    finally:
-        client.close()
     if json_out:
         print_json(providers)
         return
@@ -96,11 +90,8 @@ def list_(ctx: typer.Context, json_out: bool = _JSON) -> None:
 @app.command("show")
 def show(ctx: typer.Context, name: str, json_out: bool = _JSON) -> None:
     """Show one provider with its accounts and models."""
-    client = admin_from(ctx)
-    try:
+    with admin_from(ctx) as client:
         provider = client.get_provider(name)
-    finally:
-        client.close()
     if json_out:
         print_json(provider)
         return
@@ -114,11 +105,8 @@ def show(ctx: typer.Context, name: str, json_out: bool = _JSON) -> None:
 @app.command("rm")
 def rm(ctx: typer.Context, name: str, json_out: bool = _JSON) -> None:
     """Remove a provider with all its accounts."""
-    client = admin_from(ctx)
-    try:
+    with admin_from(ctx) as client:
         removed = client.remove_provider(name)
-    finally:
-        client.close()
     if json_out:
         print_json(removed)
     else:
