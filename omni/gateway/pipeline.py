@@ -1,11 +1,17 @@
-"""One request through the gateway: resolve, forward, relay, record.
+"""One request through the gateway: decode, resolve, translate, forward, relay, record.
 
 :class:`Gateway` owns the routing snapshot, the upstream session and the usage writer.
-Its handlers take the client's raw body and return a :class:`Reply` — a JSON body or an
-async iterator of stream bytes — that the server writes out unchanged. OpenAI-in to
-OpenAI-out is forwarded byte for byte (only the model name is rewritten, and usage is
-observed); errors are raised as :class:`~omni.errors.OmniError` or returned as the
-upstream's status with a message in the caller's dialect.
+:meth:`Gateway.handle` takes a client's raw body in its dialect and returns a
+:class:`Reply` — a body or an async iterator of stream bytes — that the server writes out
+unchanged. Three paths:
+
+- OpenAI Chat in, OpenAI-compatible upstream: the body is forwarded with only the model
+  rewritten (no IR on the way), the answer byte for byte;
+- the same non-OpenAI dialect on both sides: forwarded the same way, observed for usage;
+- anything else: client dialect → IR → upstream dialect, and the answer back through IR.
+
+Errors are raised as :class:`~omni.errors.OmniError` (the server renders them in the
+caller's dialect) or returned as the upstream's status with a message in that dialect.
 """
 
 from __future__ import annotations
@@ -22,28 +28,32 @@ import aiohttp
 import orjson
 
 from omni.config import Settings
-from omni.errors import (
-    InvalidInputError,
-    ModelNotFoundError,
-    OmniError,
-    UnsupportedError,
-    UpstreamError,
-)
+from omni.errors import InvalidInputError, ModelNotFoundError, OmniError, UpstreamError
+from omni.gateway import streams
 from omni.gateway.registry import Registry, build_registry
 from omni.gateway.usage import UsageRecorder
 from omni.ir import Dialect, Usage
-from omni.providers import openai as openai_exec
 from omni.providers.catalog import load_catalog
-from omni.providers.executor import Target
+from omni.providers.endpoints import chat_url, count_tokens_url
+from omni.providers.executor import Target, send
 from omni.store.db import Database
 from omni.store.secrets import SecretBox
 from omni.store.usage import UsageRecord
 from omni.translate import errors as dialect_errors
 from omni.translate import openai_chat
+from omni.translate.codec import StreamEncoder, codec
+from omni.translate.replay import response_events
 
 log = logging.getLogger("omni.gateway")
 
 _MAX_ERROR_BODY = 64 * 1024
+_STREAM_TYPES = ("text/event-stream", "application/x-ndjson")
+_COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking")
+_ID_PREFIX = {
+    Dialect.OPENAI_CHAT: "chatcmpl-",
+    Dialect.OPENAI_RESPONSES: "resp_",
+    Dialect.ANTHROPIC: "msg_",
+}
 
 
 @dataclass(slots=True)
@@ -89,6 +99,7 @@ class Gateway:
         self._conn = db.connect()
         self._models_body = b""
         self._first_byte = settings.first_byte_timeout
+        self._stall = settings.stall_timeout
 
     # -- routing snapshot --------------------------------------------------------------
 
@@ -97,7 +108,9 @@ class Gateway:
         version = self.db.config_version(self._conn)
         registry = build_registry(self._conn, load_catalog(), self.settings, self.secrets, version)
         self.registry = registry
-        self._models_body = orjson.dumps(self._models_payload(registry))
+        self._models_body = orjson.dumps(
+            {"object": "list", "data": [_model_entry(m) for m in self.model_ids()]}
+        )
 
     def reload_if_changed(self) -> bool:
         """Reload when another process (the CLI, another worker) changed the config."""
@@ -118,16 +131,15 @@ class Gateway:
     def close(self) -> None:
         self._conn.close()
 
-    # -- /v1/models -----------------------------------------------------------------
+    # -- model lists ------------------------------------------------------------------
 
-    @staticmethod
-    def _models_payload(registry: Registry) -> dict[str, Any]:
-        data = [
-            _model_entry(entry.id, model)
-            for entry in registry.providers.values()
+    def model_ids(self) -> list[str]:
+        """Every ``provider/model`` this gateway can route, in a stable order."""
+        return [
+            f"{entry.id}/{model}"
+            for entry in self.registry.providers.values()
             for model in entry.models
         ]
-        return {"object": "list", "data": data}
 
     def models_body(self) -> bytes:
         return self._models_body
@@ -137,51 +149,129 @@ class Gateway:
         prefix, _, rest = model_id.partition("/")
         entry = self.registry.provider(prefix)
         if entry is not None and rest in entry.models:
-            return _model_entry(entry.id, rest)
+            return _model_entry(f"{entry.id}/{rest}")
         raise ModelNotFoundError(f"model '{model_id}' is not in the model list")
 
-    # -- /v1/chat/completions --------------------------------------------------------
+    def resolve(self, model: str, record: UsageRecord | None = None) -> Target:
+        target = self.registry.resolve(model)
+        if record is not None:
+            record.requested_model = model
+            record.provider_id, record.account_id = target.provider_id, target.account_id
+            record.model = target.model
+        return target
 
-    async def chat_completions(self, body: bytes, wants_sse: bool) -> Reply:
-        """Serve an OpenAI Chat Completions request."""
+    # -- chat in any dialect -------------------------------------------------------------
+
+    async def handle(
+        self,
+        dialect: Dialect,
+        body: bytes,
+        *,
+        endpoint: str,
+        wants_sse: bool = False,
+        model: str | None = None,
+        stream: bool | None = None,
+    ) -> Reply:
+        """Serve a chat request written in ``dialect`` (``model``/``stream`` from the URL)."""
         started = time.perf_counter()
         record = UsageRecord(
             ts=time.time(),
             request_id=uuid.uuid4().hex,
-            endpoint="/v1/chat/completions",
-            client_dialect=Dialect.OPENAI_CHAT.value,
+            endpoint=endpoint,
+            client_dialect=dialect.value,
         )
         try:
-            return await self._chat(body, wants_sse, started, record)
+            return await self._handle(dialect, body, record, started, wants_sse, model, stream)
         except OmniError as exc:
-            record.status = exc.status
             record.error = exc.code
-            record.latency_ms = (time.perf_counter() - started) * 1000
-            self.usage.record(record)
+            self.finish(record, started, exc.status, None)
             raise
 
-    async def _chat(
-        self, body: bytes, wants_sse: bool, started: float, record: UsageRecord
+    async def _handle(
+        self,
+        dialect: Dialect,
+        body: bytes,
+        record: UsageRecord,
+        started: float,
+        wants_sse: bool,
+        model: str | None,
+        stream: bool | None,
     ) -> Reply:
-        request = _parse_object(body)
-        model = request.get("model")
-        if not isinstance(model, str):
-            raise InvalidInputError("'model' must be a string naming the model to use")
-        record.requested_model = model
-        target = self.registry.resolve(model)
-        record.provider_id, record.account_id = target.provider_id, target.account_id
-        record.model = target.model
-        if target.format != Dialect.OPENAI_CHAT.value:
-            raise UnsupportedError(
-                f"provider '{target.provider_id}' speaks the '{target.format}' format; this "
-                "omni cannot translate OpenAI Chat requests to it",
-                hint="use an OpenAI-compatible provider for this model",
+        obj = parse_object(body)
+        if dialect is Dialect.OPENAI_CHAT:
+            name = obj.get("model")
+            if not isinstance(name, str) or not name:
+                raise InvalidInputError("'model' must be a string naming the model to use")
+            if not isinstance(obj.get("messages"), list):
+                raise InvalidInputError("'messages' must be an array of messages")
+            if wants_sse and obj.get("stream") is None:
+                obj["stream"] = True
+            target = self.resolve(name, record)
+            if target.format == Dialect.OPENAI_CHAT.value:
+                return await self._openai_passthrough(obj, target, record, started)
+            request = openai_chat.decode_request(obj)
+        else:
+            request = codec(dialect).decode_request(obj, model=model, stream=stream)
+            target = self.resolve(request.model, record)
+        record.stream = request.stream
+        upstream_dialect = Dialect(target.format)
+        if upstream_dialect is dialect:
+            if dialect is not Dialect.GEMINI:
+                obj["model"] = target.model
+            payload = obj
+        else:
+            request.model = target.model
+            payload = codec(upstream_dialect).encode_request(request)
+        upstream = await send(
+            self.session, target, chat_url(target, request.stream), orjson.dumps(payload),
+            self._first_byte,
+        )  # fmt: skip
+        headers = _route_headers(record, target)
+        if upstream.status >= 400:
+            return await self._upstream_error(upstream, dialect, target, record, started, headers)
+        inbound, outbound = codec(dialect), codec(upstream_dialect)
+        streamed = upstream.content_type in _STREAM_TYPES
+        if request.stream:
+            response_id = _ID_PREFIX.get(dialect, "") + record.request_id
+            if dialect is Dialect.OPENAI_CHAT:
+                encoder: StreamEncoder = openai_chat.StreamEncoder(
+                    target.model, response_id, include_usage=request.stream_usage
+                )
+            else:
+                encoder = inbound.StreamEncoder(target.model, response_id)
+            if streamed:
+                relay = (
+                    streams.relay_same if upstream_dialect is dialect else streams.relay_translated
+                )
+                iterator = relay(
+                    upstream, outbound.StreamDecoder(), encoder, record, started, self._stall,
+                    self.finish,
+                )  # fmt: skip
+            else:
+                answer = outbound.decode_response(await self._json(upstream, target))
+                self.finish(record, started, 200, answer.usage)
+                iterator = streams.replay(response_events(answer), encoder)
+            return Reply(200, headers, stream=iterator, content_type=inbound.STREAM_CONTENT_TYPE)
+        if streamed:
+            upstream.close()
+            raise UpstreamError(
+                f"provider '{target.provider_id}' answered a non-stream request with a stream"
             )
+        raw = await self._read(upstream, target)
+        answer = outbound.decode_response(_upstream_json(raw, target))
+        if upstream_dialect is dialect:
+            out = raw
+        else:
+            answer.model = target.model
+            out = orjson.dumps(inbound.encode_response(answer))
+        self.finish(record, started, 200, answer.usage)
+        _stamp(headers, record, answer.usage)
+        return Reply(200, headers, body=out)
 
-        stream = request.get("stream")
-        if stream is None and wants_sse:
-            stream = request["stream"] = True
-        stream = stream is True
+    async def _openai_passthrough(
+        self, request: dict[str, Any], target: Target, record: UsageRecord, started: float
+    ) -> Reply:
+        stream = request.get("stream") is True
         record.stream = stream
         request["model"] = target.model
         client_wants_usage = True
@@ -191,87 +281,99 @@ class Gateway:
             if not client_wants_usage:
                 base = options if isinstance(options, dict) else {}
                 request["stream_options"] = {**base, "include_usage": True}
-
-        upstream = await openai_exec.chat(
-            self.session, target, orjson.dumps(request), self._first_byte
-        )
-        headers = {
-            "X-OmniRoute-Request-Id": record.request_id,
-            "X-OmniRoute-Provider": target.provider_id,
-            "X-OmniRoute-Model": f"{target.provider_id}/{target.model}",
-        }
+        upstream = await send(
+            self.session, target, chat_url(target, stream), orjson.dumps(request),
+            self._first_byte,
+        )  # fmt: skip
+        headers = _route_headers(record, target)
         if upstream.status >= 400:
-            return await self._upstream_error(upstream, target, record, started, headers)
+            return await self._upstream_error(
+                upstream, Dialect.OPENAI_CHAT, target, record, started, headers
+            )
         if stream and upstream.content_type == "text/event-stream":
             relay = openai_chat.StreamRelay(drop_usage_chunk=not client_wants_usage)
-            return Reply(
-                status=200,
-                headers=headers,
-                stream=self._relay(upstream, relay, record, started),
-                content_type="text/event-stream",
+            iterator = streams.relay_openai(
+                upstream, relay, record, started, self._stall, self.finish
             )
+            return Reply(200, headers, stream=iterator, content_type="text/event-stream")
+        payload = await self._read(upstream, target)
+        usage = openai_chat.usage_from_body(payload)
+        self.finish(record, started, 200, usage)
+        _stamp(headers, record, usage)
+        return Reply(200, headers, body=payload, content_type=upstream.content_type or "")
+
+    # -- token counting -----------------------------------------------------------------
+
+    async def count_tokens(
+        self, dialect: Dialect, body: bytes, model: str | None = None
+    ) -> tuple[int, str]:
+        """Input tokens of a request: ``(count, "upstream" | "estimate")``.
+
+        Asks the upstream when its format has a counting endpoint (Anthropic, Gemini),
+        and estimates offline when it has none or does not answer.
+        """
+        request = codec(dialect).decode_request(parse_object(body), model=model, stream=False)
+        target = self.resolve(request.model)
+        url = count_tokens_url(target)
+        if url is not None:
+            request.model = target.model
+            encoded = codec(Dialect(target.format)).encode_request(request)
+            if target.format == Dialect.GEMINI.value:
+                payload: dict[str, Any] = {
+                    "generateContentRequest": {"model": f"models/{target.model}", **encoded}
+                }
+            else:
+                payload = {k: v for k, v in encoded.items() if k in _COUNT_FIELDS}
+            counted = await self._upstream_count(target, url, payload)
+            if counted is not None:
+                return counted, "upstream"
+        estimator = getattr(codec(dialect), "count_tokens_estimate", None)
+        if estimator is None:
+            from omni.translate.anthropic import count_tokens_estimate
+
+            estimator = count_tokens_estimate
+        return int(estimator(request)), "estimate"
+
+    async def _upstream_count(
+        self, target: Target, url: str, payload: dict[str, Any]
+    ) -> int | None:
         try:
-            payload = await upstream.read()
+            upstream = await send(self.session, target, url, orjson.dumps(payload), 30.0)
+        except UpstreamError:
+            return None
+        if upstream.status != 200:
+            upstream.close()
+            return None
+        try:
+            data = await self._json(upstream, target)
+        except UpstreamError:
+            return None
+        count = data.get("input_tokens", data.get("totalTokens"))
+        return count if isinstance(count, int) else None
+
+    # -- upstream bodies and errors ------------------------------------------------------
+
+    async def _read(self, upstream: aiohttp.ClientResponse, target: Target) -> bytes:
+        try:
+            return await upstream.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise _broken(target, exc) from None
+            timed_out = isinstance(exc, TimeoutError)
+            raise UpstreamError(
+                f"provider '{target.provider_id}' "
+                + ("stopped sending its answer" if timed_out else "broke the connection"),
+                status=504 if timed_out else 502,
+                code="upstream_timeout" if timed_out else "upstream_cut",
+            ) from None
         finally:
             upstream.release()
-        usage = openai_chat.usage_from_body(payload)
-        self._finish(record, started, 200, usage)
-        headers["X-OmniRoute-Latency-Ms"] = f"{record.latency_ms:.1f}"
-        if usage is not None:
-            headers["X-OmniRoute-Tokens-In"] = str(usage.input or 0)
-            headers["X-OmniRoute-Tokens-Out"] = str(usage.output or 0)
-        return Reply(
-            status=200,
-            headers=headers,
-            body=payload,
-            content_type=upstream.content_type or "application/json",
-        )
 
-    async def _relay(
-        self,
-        upstream: aiohttp.ClientResponse,
-        relay: openai_chat.StreamRelay,
-        record: UsageRecord,
-        started: float,
-    ) -> AsyncIterator[bytes]:
-        status = 200
-        try:
-            async for chunk in upstream.content.iter_any():
-                out = relay.feed(chunk)
-                if out:
-                    if record.ttft_ms is None:
-                        record.ttft_ms = (time.perf_counter() - started) * 1000
-                    yield out
-            rest = relay.flush()
-            if rest:
-                yield rest
-        except (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, TimeoutError) as exc:
-            stalled = isinstance(exc, TimeoutError)
-            status = 504 if stalled else 502
-            record.error = "upstream_stalled" if stalled else "upstream_cut"
-            message = (
-                f"provider '{record.provider_id}' went silent for "
-                f"{self.settings.stall_timeout:g} s mid-stream"
-                if stalled
-                else f"provider '{record.provider_id}' broke the connection mid-stream"
-            )
-            yield dialect_errors.error_event(Dialect.OPENAI_CHAT, status, message, record.error)
-        except (GeneratorExit, asyncio.CancelledError):
-            status = 499
-            record.error = "client_closed"
-            raise
-        finally:
-            if status == 200 and relay.done:
-                upstream.release()  # the connection goes back to the pool
-            else:
-                upstream.close()
-            self._finish(record, started, status, relay.usage)
+    async def _json(self, upstream: aiohttp.ClientResponse, target: Target) -> dict[str, Any]:
+        return _upstream_json(await self._read(upstream, target), target)
 
     async def _upstream_error(
         self,
         upstream: aiohttp.ClientResponse,
+        dialect: Dialect,
         target: Target,
         record: UsageRecord,
         started: float,
@@ -290,16 +392,11 @@ class Gateway:
         if retry_after:
             headers["Retry-After"] = retry_after
         record.error = f"upstream_{upstream.status}"
-        self._finish(record, started, status, None)
-        return Reply(
-            status=status,
-            headers=headers,
-            body=dialect_errors.error_body(Dialect.OPENAI_CHAT, status, message),
-        )
+        self.finish(record, started, status, None)
+        return Reply(status, headers, body=dialect_errors.error_body(dialect, status, message))
 
-    def _finish(
-        self, record: UsageRecord, started: float, status: int, usage: Usage | None
-    ) -> None:
+    def finish(self, record: UsageRecord, started: float, status: int, usage: Usage | None) -> None:
+        """Complete ``record`` and hand it to the batched writer."""
         record.status = status
         record.latency_ms = (time.perf_counter() - started) * 1000
         if usage is not None:
@@ -311,16 +408,28 @@ class Gateway:
         self.usage.record(record)
 
 
-def _model_entry(provider_id: str, model: str) -> dict[str, Any]:
+def _model_entry(model_id: str) -> dict[str, Any]:
+    owner = model_id.partition("/")[0]
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": owner}
+
+
+def _route_headers(record: UsageRecord, target: Target) -> dict[str, str]:
     return {
-        "id": f"{provider_id}/{model}",
-        "object": "model",
-        "created": 0,
-        "owned_by": provider_id,
+        "X-OmniRoute-Request-Id": record.request_id,
+        "X-OmniRoute-Provider": target.provider_id,
+        "X-OmniRoute-Model": f"{target.provider_id}/{target.model}",
     }
 
 
-def _parse_object(body: bytes) -> dict[str, Any]:
+def _stamp(headers: dict[str, str], record: UsageRecord, usage: Usage | None) -> None:
+    headers["X-OmniRoute-Latency-Ms"] = f"{record.latency_ms or 0:.1f}"
+    if usage is not None:
+        headers["X-OmniRoute-Tokens-In"] = str(usage.input or 0)
+        headers["X-OmniRoute-Tokens-Out"] = str(usage.output or 0)
+
+
+def parse_object(body: bytes) -> dict[str, Any]:
+    """The client's JSON body, or a 400 saying what is wrong with it."""
     if not body:
         raise InvalidInputError("the request body is empty; send a JSON object")
     try:
@@ -332,14 +441,11 @@ def _parse_object(body: bytes) -> dict[str, Any]:
     return data
 
 
-def _broken(target: Target, exc: BaseException) -> UpstreamError:
-    if isinstance(exc, TimeoutError):
-        return UpstreamError(
-            f"provider '{target.provider_id}' stopped sending its answer",
-            status=504,
-            code="upstream_timeout",
-        )
-    return UpstreamError(
-        f"provider '{target.provider_id}' broke the connection while answering",
-        code="upstream_cut",
-    )
+def _upstream_json(raw: bytes, target: Target) -> dict[str, Any]:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        raise UpstreamError(f"provider '{target.provider_id}' sent an answer that is not JSON")
+    return data

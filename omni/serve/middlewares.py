@@ -28,7 +28,7 @@ def dialect_of(path: str) -> Dialect:
     """The dialect a caller of ``path`` speaks (for error bodies)."""
     if path.startswith("/v1/messages"):
         return Dialect.ANTHROPIC
-    if path.startswith("/v1beta/"):
+    if path.startswith("/v1beta/") or ":generateContent" in path or ":streamGenerate" in path:
         return Dialect.GEMINI
     if path.startswith(("/api/chat", "/v1/api/", "/api/tags", "/api/show", "/api/embed")):
         return Dialect.OLLAMA

@@ -16,9 +16,9 @@ import pytest
         (b"", 400, "empty"),
         (b"[1, 2]", 400, "JSON object"),
         (b'{"messages": []}', 400, "'model' must be a string"),
-        (b'{"model": 5}', 400, "'model' must be a string"),
-        (b'{"model": "nobody/x"}', 404, "unknown model 'nobody/x'"),
-        (b'{"model": "no-such-model"}', 404, "unknown model"),
+        (b'{"model": 5, "messages": []}', 400, "'model' must be a string"),
+        (b'{"model": "nobody/x", "messages": []}', 404, "unknown model 'nobody/x'"),
+        (b'{"model": "no-such-model", "messages": []}', 404, "unknown model"),
     ],
 )
 async def test_bad_chat_requests(
@@ -37,7 +37,7 @@ async def test_bad_chat_requests(
 
 async def test_unknown_model_code(gateway: Callable[..., Any]) -> None:
     client = await gateway()
-    response = await client.post("/v1/chat/completions", json={"model": "nobody/x"})
+    response = await client.post("/v1/chat/completions", json={"model": "nobody/x", "messages": []})
     assert (await response.json())["error"]["code"] == "model_not_found"
 
 
@@ -60,18 +60,37 @@ async def test_unknown_path_and_wrong_method(gateway: Callable[..., Any]) -> Non
     assert (await response.json())["error"]["type"] == "invalid_request_error"
 
 
-async def test_format_without_a_translator_is_a_clear_501(
-    add_provider: Callable[..., Any], make_client: Callable[..., Any]
+DIALECT_PATHS = {
+    "openai": "/v1/chat/completions",
+    "anthropic": "/v1/messages",
+    "responses": "/v1/responses",
+    "gemini": "/v1beta/models/fake/gpt-4o-mini:generateContent",
+    "ollama": "/api/chat",
+}
+
+
+def _assert_dialect_error(dialect: str, data: Any, status: int) -> None:
+    if dialect == "anthropic":
+        assert data["type"] == "error" and data["error"]["type"] == "invalid_request_error"
+    elif dialect == "gemini":
+        assert data["error"]["code"] == status and data["error"]["status"] == "INVALID_ARGUMENT"
+    elif dialect == "ollama":
+        assert isinstance(data["error"], str)
+    else:
+        assert data["error"]["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize("dialect", list(DIALECT_PATHS))
+@pytest.mark.parametrize(
+    "body",
+    [b"{oops", b"[]", b'{"model": "fake/gpt-4o-mini", "messages": 5, "contents": 5, "input": 5}'],
+    ids=["not-json", "not-object", "wrong-types"],
+)
+async def test_malformed_body_gets_the_dialects_400(
+    gateway: Callable[..., Any], upstream: Any, dialect: str, body: bytes
 ) -> None:
-    add_provider(
-        "claude",
-        base_url="http://127.0.0.1:9/v1",
-        format="anthropic",
-        models=["c"],
-        sync_models=False,
-        api_key="k",
-    )
-    client = await make_client()
-    response = await client.post("/v1/chat/completions", json={"model": "claude/c"})
-    assert response.status == 501
-    assert "anthropic" in (await response.json())["error"]["message"]
+    client = await gateway()
+    response = await client.post(DIALECT_PATHS[dialect], data=body)
+    assert response.status == 400
+    _assert_dialect_error(dialect, await response.json(), 400)
+    assert upstream.requests == []

@@ -202,7 +202,7 @@ async def test_unreachable_upstream_is_502(
         "down", base_url=f"http://127.0.0.1:{free_port()}/v1", models=["m"], sync_models=False
     )
     client = await make_client()
-    response = await client.post("/v1/chat/completions", json={"model": "down/m"})
+    response = await client.post("/v1/chat/completions", json={"model": "down/m", "messages": []})
     assert response.status == 502
     assert (await response.json())["error"]["code"] == "upstream_unreachable"
 

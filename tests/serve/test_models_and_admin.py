@@ -65,7 +65,7 @@ async def test_provider_added_through_the_api_routes_at_once(
     added = await response.json()
     assert added["id"] == "second"
     assert "sk-2" not in await response.text(), "secrets never come back"
-    chat = await client.post("/v1/chat/completions", json={"model": "second/extra"})
+    chat = await client.post("/v1/chat/completions", json={"model": "second/extra", "messages": []})
     assert chat.status == 200
     assert upstream.last.headers["Authorization"] == "Bearer sk-2"
 
@@ -73,7 +73,7 @@ async def test_provider_added_through_the_api_routes_at_once(
     assert [p["id"] for p in listed["providers"]] == ["fake", "second"]
     removed = await client.delete("/api/providers/second", headers=auth)
     assert removed.status == 200
-    gone = await client.post("/v1/chat/completions", json={"model": "second/extra"})
+    gone = await client.post("/v1/chat/completions", json={"model": "second/extra", "messages": []})
     assert gone.status == 404
 
 
@@ -102,12 +102,12 @@ async def test_change_by_another_process_is_picked_up(
     gateway: Callable[..., Any], add_provider: Callable[..., Any], upstream: Any
 ) -> None:
     client = await gateway()
-    response = await client.post("/v1/chat/completions", json={"model": "late/m"})
+    response = await client.post("/v1/chat/completions", json={"model": "late/m", "messages": []})
     assert response.status == 404
     # Another process (the CLI with no server reachable) writes straight to the store.
     await asyncio.to_thread(
         add_provider, "late", base_url=f"{upstream.url}/v1", models=["m"], sync_models=False
     )
     assert client.app[keys.GATEWAY].reload_if_changed()
-    response = await client.post("/v1/chat/completions", json={"model": "late/m"})
+    response = await client.post("/v1/chat/completions", json={"model": "late/m", "messages": []})
     assert response.status == 200

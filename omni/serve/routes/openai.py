@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from omni.ir import Dialect
 from omni.serve import keys
 from omni.serve.routes.reply import send
 
@@ -16,15 +17,28 @@ _PREFIXES = ("/v1", "", "/v1/v1")
 
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     body = await request.read()
-    wants_sse = "text/event-stream" in request.headers.get("Accept", "")
-    reply = await request.app[keys.GATEWAY].chat_completions(body, wants_sse)
+    reply = await request.app[keys.GATEWAY].handle(
+        Dialect.OPENAI_CHAT,
+        body,
+        endpoint="/v1/chat/completions",
+        wants_sse="text/event-stream" in request.headers.get("Accept", ""),
+    )
     return await send(request, reply)
 
 
 async def models(request: web.Request) -> web.Response:
-    return web.Response(
-        body=request.app[keys.GATEWAY].models_body(), content_type="application/json"
-    )
+    """The model list, shaped for whichever client asks (they share this path)."""
+    gateway = request.app[keys.GATEWAY]
+    headers = request.headers
+    if "anthropic-version" in headers:
+        from omni.translate import anthropic
+
+        return web.json_response(anthropic.models_list(gateway.model_ids()))
+    if "x-goog-api-key" in headers and "Authorization" not in headers:
+        from omni.translate import gemini
+
+        return web.json_response(gemini.models_list(gateway.model_ids()))
+    return web.Response(body=gateway.models_body(), content_type="application/json")
 
 
 async def model(request: web.Request) -> web.Response:
