@@ -20,7 +20,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -173,6 +173,21 @@ class Gateway:
         stream: bool | None = None,
     ) -> Reply:
         """Serve a chat request written in ``dialect`` (``model``/``stream`` from the URL)."""
+        return await self.run(
+            dialect,
+            endpoint,
+            lambda record, started: self._handle(
+                dialect, body, record, started, wants_sse, model, stream
+            ),
+        )
+
+    async def run(
+        self,
+        dialect: Dialect,
+        endpoint: str,
+        work: Callable[[UsageRecord, float], Awaitable[Reply]],
+    ) -> Reply:
+        """Run one request's ``work`` with its usage record; a failure is recorded too."""
         started = time.perf_counter()
         record = UsageRecord(
             ts=time.time(),
@@ -181,7 +196,7 @@ class Gateway:
             client_dialect=dialect.value,
         )
         try:
-            return await self._handle(dialect, body, record, started, wants_sse, model, stream)
+            return await work(record, started)
         except OmniError as exc:
             record.error = exc.code
             self.finish(record, started, exc.status, None)
@@ -226,9 +241,9 @@ class Gateway:
             self.session, target, chat_url(target, request.stream), orjson.dumps(payload),
             self._first_byte,
         )  # fmt: skip
-        headers = _route_headers(record, target)
+        headers = route_headers(record, target)
         if upstream.status >= 400:
-            return await self._upstream_error(upstream, dialect, target, record, started, headers)
+            return await self.error_reply(upstream, dialect, target, record, started, headers)
         inbound, outbound = codec(dialect), codec(upstream_dialect)
         streamed = upstream.content_type in _STREAM_TYPES
         if request.stream:
@@ -248,7 +263,7 @@ class Gateway:
                     self.finish,
                 )  # fmt: skip
             else:
-                answer = outbound.decode_response(await self._json(upstream, target))
+                answer = outbound.decode_response(await self.read_json(upstream, target))
                 self.finish(record, started, 200, answer.usage)
                 iterator = streams.replay(response_events(answer), encoder)
             return Reply(200, headers, stream=iterator, content_type=inbound.STREAM_CONTENT_TYPE)
@@ -257,7 +272,7 @@ class Gateway:
             raise UpstreamError(
                 f"provider '{target.provider_id}' answered a non-stream request with a stream"
             )
-        raw = await self._read(upstream, target)
+        raw = await self.read_answer(upstream, target)
         answer = outbound.decode_response(_upstream_json(raw, target))
         if upstream_dialect is dialect:
             out = raw
@@ -265,7 +280,7 @@ class Gateway:
             answer.model = target.model
             out = orjson.dumps(inbound.encode_response(answer))
         self.finish(record, started, 200, answer.usage)
-        _stamp(headers, record, answer.usage)
+        stamp(headers, record, answer.usage)
         return Reply(200, headers, body=out)
 
     async def _openai_passthrough(
@@ -285,9 +300,9 @@ class Gateway:
             self.session, target, chat_url(target, stream), orjson.dumps(request),
             self._first_byte,
         )  # fmt: skip
-        headers = _route_headers(record, target)
+        headers = route_headers(record, target)
         if upstream.status >= 400:
-            return await self._upstream_error(
+            return await self.error_reply(
                 upstream, Dialect.OPENAI_CHAT, target, record, started, headers
             )
         if stream and upstream.content_type == "text/event-stream":
@@ -296,10 +311,10 @@ class Gateway:
                 upstream, relay, record, started, self._stall, self.finish
             )
             return Reply(200, headers, stream=iterator, content_type="text/event-stream")
-        payload = await self._read(upstream, target)
+        payload = await self.read_answer(upstream, target)
         usage = openai_chat.usage_from_body(payload)
         self.finish(record, started, 200, usage)
-        _stamp(headers, record, usage)
+        stamp(headers, record, usage)
         return Reply(200, headers, body=payload, content_type=upstream.content_type or "")
 
     # -- token counting -----------------------------------------------------------------
@@ -345,7 +360,7 @@ class Gateway:
             upstream.close()
             return None
         try:
-            data = await self._json(upstream, target)
+            data = await self.read_json(upstream, target)
         except UpstreamError:
             return None
         count = data.get("input_tokens", data.get("totalTokens"))
@@ -353,7 +368,7 @@ class Gateway:
 
     # -- upstream bodies and errors ------------------------------------------------------
 
-    async def _read(self, upstream: aiohttp.ClientResponse, target: Target) -> bytes:
+    async def read_answer(self, upstream: aiohttp.ClientResponse, target: Target) -> bytes:
         try:
             return await upstream.read()
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -367,10 +382,10 @@ class Gateway:
         finally:
             upstream.release()
 
-    async def _json(self, upstream: aiohttp.ClientResponse, target: Target) -> dict[str, Any]:
-        return _upstream_json(await self._read(upstream, target), target)
+    async def read_json(self, upstream: aiohttp.ClientResponse, target: Target) -> dict[str, Any]:
+        return _upstream_json(await self.read_answer(upstream, target), target)
 
-    async def _upstream_error(
+    async def error_reply(
         self,
         upstream: aiohttp.ClientResponse,
         dialect: Dialect,
@@ -413,7 +428,7 @@ def _model_entry(model_id: str) -> dict[str, Any]:
     return {"id": model_id, "object": "model", "created": 0, "owned_by": owner}
 
 
-def _route_headers(record: UsageRecord, target: Target) -> dict[str, str]:
+def route_headers(record: UsageRecord, target: Target) -> dict[str, str]:
     return {
         "X-OmniRoute-Request-Id": record.request_id,
         "X-OmniRoute-Provider": target.provider_id,
@@ -421,7 +436,7 @@ def _route_headers(record: UsageRecord, target: Target) -> dict[str, str]:
     }
 
 
-def _stamp(headers: dict[str, str], record: UsageRecord, usage: Usage | None) -> None:
+def stamp(headers: dict[str, str], record: UsageRecord, usage: Usage | None) -> None:
     headers["X-OmniRoute-Latency-Ms"] = f"{record.latency_ms or 0:.1f}"
     if usage is not None:
         headers["X-OmniRoute-Tokens-In"] = str(usage.input or 0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
 
@@ -38,17 +39,25 @@ async def send(
     session: aiohttp.ClientSession,
     target: Target,
     url: str,
-    body: bytes,
+    body: bytes | aiohttp.FormData,
     first_byte_timeout: float,
-    extra_headers: dict[str, str] | None = None,
 ) -> aiohttp.ClientResponse:
-    """POST ``body`` to ``url`` and return the response once its headers arrived."""
+    """POST ``body`` to ``url`` and return the response once its headers arrived.
+
+    A JSON body goes with the target's headers; a multipart form with the same headers
+    minus ``Content-Type`` (the form sets its own boundary).
+    """
     headers = target.headers
-    if extra_headers:
-        headers = {**headers, **extra_headers}
+    data: Any = body
+    if isinstance(body, bytes):
+        if len(body) >= _LARGE_BODY:
+            data = io.BytesIO(body)
+    else:  # the session skips automatic Content-Type, so give the form's own (boundary)
+        data = body()
+        headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        headers["Content-Type"] = data.content_type
     try:
         async with asyncio.timeout(first_byte_timeout):
-            data = body if len(body) < _LARGE_BODY else io.BytesIO(body)
             return await session.post(url, data=data, headers=headers)
     except TimeoutError:
         raise UpstreamError(

@@ -31,6 +31,28 @@ def gateway(
     return start
 
 
+UPSTREAM_FORMATS = ("openai", "anthropic", "responses", "gemini", "ollama")
+
+
+@pytest.fixture
+def matrix(
+    upstream: Any, add_provider: Callable[..., Any], make_client: Callable[..., Any]
+) -> Callable[..., Any]:
+    """Start omni with one provider per upstream format at the fake: ``up-<format>/m1``
+    (and the embedding model ``up-<format>/embed-1``)."""
+
+    async def start() -> Any:
+        for fmt in UPSTREAM_FORMATS:
+            base = {"gemini": "/v1beta", "ollama": ""}.get(fmt, "/v1")
+            await asyncio.to_thread(
+                add_provider, f"up-{fmt}", base_url=upstream.url + base, format=fmt,
+                api_key=f"key-{fmt}", models=["m1", "embed-1"], sync_models=False,
+            )  # fmt: skip
+        return await make_client()
+
+    return start
+
+
 async def usage_rows(client: Any, settings: Settings) -> list[dict[str, Any]]:
     """Every usage row, oldest first, after flushing the batched writer."""
     await client.app[keys.GATEWAY].usage.flush()

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from omni.serve.routes import anthropic, gemini, monitoring, ollama, openai, providers, responses
+from omni.serve.routes import (
+    anthropic,
+    gemini,
+    media,
+    monitoring,
+    ollama,
+    openai,
+    providers,
+    responses,
+)
 
 
 def setup(app: web.Application) -> None:
-    for module in (openai, anthropic, responses, gemini, ollama, monitoring, providers):
+    for module in (openai, anthropic, responses, gemini, ollama, media, monitoring, providers):
         module.setup(app)

@@ -11,12 +11,16 @@ from __future__ import annotations
 from aiohttp import web
 
 from omni.errors import InvalidInputError, NotFoundError
+from omni.gateway import media
 from omni.ir import Dialect
 from omni.serve import keys
 from omni.serve.routes.reply import send
 from omni.translate import gemini as gemini_dialect
 
-_METHODS = ("generateContent", "streamGenerateContent", "countTokens")
+_METHODS = (
+    "generateContent", "streamGenerateContent", "countTokens", "embedContent",
+    "batchEmbedContents",
+)  # fmt: skip
 
 
 async def model_method(request: web.Request) -> web.StreamResponse:
@@ -30,6 +34,11 @@ async def model_method(request: web.Request) -> web.StreamResponse:
         )
     gateway = request.app[keys.GATEWAY]
     body = await request.read()
+    if method in ("embedContent", "batchEmbedContents"):
+        reply = await media.embeddings(
+            gateway, Dialect.GEMINI, body, model=model, batch=method == "batchEmbedContents"
+        )
+        return await send(request, reply)
     if method == "countTokens":
         count, source = await gateway.count_tokens(Dialect.GEMINI, body, model=model)
         return web.json_response(

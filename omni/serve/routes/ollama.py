@@ -8,6 +8,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from omni.errors import InvalidInputError
+from omni.gateway import media
 from omni.gateway.pipeline import parse_object
 from omni.ir import Dialect
 from omni.serve import keys
@@ -19,6 +20,13 @@ async def chat(request: web.Request) -> web.StreamResponse:
     body = await request.read()
     reply = await request.app[keys.GATEWAY].handle(Dialect.OLLAMA, body, endpoint="/api/chat")
     return await send(request, reply)
+
+
+async def embed(request: web.Request) -> web.StreamResponse:
+    body = await request.read()
+    return await send(
+        request, await media.embeddings(request.app[keys.GATEWAY], Dialect.OLLAMA, body)
+    )
 
 
 async def tags(request: web.Request) -> web.Response:
@@ -39,3 +47,4 @@ def setup(app: web.Application) -> None:
         app.router.add_post(f"{prefix}/api/chat", chat)
         app.router.add_get(f"{prefix}/api/tags", tags)
         app.router.add_post(f"{prefix}/api/show", show)
+        app.router.add_post(f"{prefix}/api/embed", embed)
