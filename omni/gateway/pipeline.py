@@ -17,9 +17,10 @@ caller's dialect) or returned as the upstream's status with a message in that di
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -99,6 +100,9 @@ class Gateway:
         self._conn = db.connect()
         self._models_body = b""
         self._first_byte = settings.first_byte_timeout
+        # Request ids: random per process, then a counter (unique without a syscall each).
+        self._boot = os.urandom(6).hex()
+        self._counter = itertools.count(1)
         self._stall = settings.stall_timeout
 
     # -- routing snapshot --------------------------------------------------------------
@@ -191,7 +195,7 @@ class Gateway:
         started = time.perf_counter()
         record = UsageRecord(
             ts=time.time(),
-            request_id=uuid.uuid4().hex,
+            request_id=f"{self._boot}{next(self._counter):010x}",
             endpoint=endpoint,
             client_dialect=dialect.value,
         )
