@@ -1,7 +1,9 @@
-"""The official openai SDK as a client of omni (JSON, streams, the stream helper, models)."""
+"""The official openai SDK as a client of omni (JSON, streams, the stream helper, models),
+against an OpenAI-compatible upstream and against upstreams of other dialects."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -15,19 +17,23 @@ async def _sdk(client: Any) -> AsyncOpenAI:
     return AsyncOpenAI(base_url=str(client.make_url("/v1")), api_key="unused", max_retries=0)
 
 
-async def test_sdk_create_and_stream(gateway: Callable[..., Any], upstream: Any) -> None:
-    client = await gateway()
+UPSTREAMS = ["openai", "anthropic", "gemini", "ollama"]
+
+
+@pytest.mark.parametrize("up", UPSTREAMS)
+async def test_sdk_create_and_stream(matrix: Callable[..., Any], upstream: Any, up: str) -> None:
+    client = await matrix()
     sdk = await _sdk(client)
     upstream.push(Reply(text="plain answer", usage=Usage(input=5, output=2)))
     completion = await sdk.chat.completions.create(
-        model="fake/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+        model=f"up-{up}/m1", messages=[{"role": "user", "content": "hi"}]
     )
     assert completion.choices[0].message.content == "plain answer"
     assert completion.usage is not None and completion.usage.prompt_tokens == 5
 
     upstream.push(Reply(text="streamed answer here", chunks=3, usage=Usage(input=6, output=3)))
     stream = await sdk.chat.completions.create(
-        model="fake/gpt-4o-mini",
+        model=f"up-{up}/m1",
         messages=[{"role": "user", "content": "hi"}],
         stream=True,
         stream_options={"include_usage": True},
@@ -43,10 +49,11 @@ async def test_sdk_create_and_stream(gateway: Callable[..., Any], upstream: Any)
     await sdk.close()
 
 
+@pytest.mark.parametrize("up", UPSTREAMS)
 async def test_sdk_stream_helper_with_tool_calls(
-    gateway: Callable[..., Any], upstream: Any
+    matrix: Callable[..., Any], upstream: Any, up: str
 ) -> None:
-    client = await gateway()
+    client = await matrix()
     sdk = await _sdk(client)
     upstream.push(
         Reply(
@@ -54,14 +61,14 @@ async def test_sdk_stream_helper_with_tool_calls(
         )
     )
     async with sdk.chat.completions.stream(
-        model="fake/gpt-4o-mini",
+        model=f"up-{up}/m1",
         messages=[{"role": "user", "content": "weather?"}],
         tools=[{"type": "function", "function": {"name": "get_weather", "parameters": {}}}],
     ) as stream:
         final = await stream.get_final_completion()
     call = final.choices[0].message.tool_calls[0]  # type: ignore[index]
     assert call.function.name == "get_weather"
-    assert call.function.arguments == '{"city": "Lisbon"}'
+    assert json.loads(call.function.arguments) == {"city": "Lisbon"}
     await sdk.close()
 
 

@@ -187,11 +187,12 @@ async def test_google_genai(
     await client.aio.aclose()
 
 
-async def test_google_genai_embeddings(matrix: Callable[..., Any]) -> None:
+@pytest.mark.parametrize("up", ["openai", "ollama"])
+async def test_google_genai_embeddings(matrix: Callable[..., Any], up: str) -> None:
     http = await matrix()
     client = genai.Client(api_key="k", http_options=genai_types.HttpOptions(base_url=_base(http)))
     result = await client.aio.models.embed_content(
-        model="up-openai/embed-1", contents=["one", "two"]
+        model=f"up-{up}/embed-1", contents=["one", "two"]
     )
     assert result.embeddings is not None and len(result.embeddings) == 2
     assert result.embeddings[0].values
