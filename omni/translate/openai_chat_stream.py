@@ -234,6 +234,7 @@ class StreamDecoder:
             finish = choice.get("finish_reason")
             if finish:
                 self._stop = FINISH_TO_STOP.get(str(finish), ir.Stop.END)
+                out += self._think.flush()  # content is over: release held-back text
 
     def _delta(self, delta: dict[str, Any], out: list[ir.Event]) -> None:
         reasoning = delta.get("reasoning_content") or delta.get("reasoning")
@@ -242,7 +243,10 @@ class StreamDecoder:
         content = delta.get("content")
         if isinstance(content, str) and content:
             out += self._think.feed(content)
-        for call in delta.get("tool_calls") or []:
+        calls = delta.get("tool_calls") or []
+        if calls:
+            out += self._think.flush()
+        for call in calls:
             if not isinstance(call, dict):
                 continue
             function = call.get("function")
