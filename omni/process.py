@@ -72,6 +72,14 @@ def health(url: str, timeout: float = 2.0) -> dict[str, object] | None:
     return data
 
 
+def server_command(settings: Settings) -> list[str]:
+    """The command line of a server process for ``settings`` (``python -m omni.serve``)."""
+    return [
+        sys.executable, "-m", "omni.serve",
+        "--host", settings.host, "--port", str(settings.port), "--log-level", settings.log_level,
+    ]  # fmt: skip
+
+
 def start_detached(settings: Settings, wait: float = 15.0) -> ServerInfo:
     """Start the server in the background and return once it answers."""
     running = find_server(settings)
@@ -82,17 +90,7 @@ def start_detached(settings: Settings, wait: float = 15.0) -> ServerInfo:
         )
     log_dir = ensure_dir(settings.paths.log_dir)
     log_path = log_dir / "server.log"
-    command = [
-        sys.executable,
-        "-m",
-        "omni.serve",
-        "--host",
-        settings.host,
-        "--port",
-        str(settings.port),
-        "--log-level",
-        settings.log_level,
-    ]
+    command = server_command(settings)
     env = dict(os.environ)
     env.setdefault("OMNI_DATA_DIR", str(settings.paths.data_dir))
     with open(log_path, "ab") as log_file:

@@ -32,10 +32,17 @@ def serve(
             f"a server is already running at {running.url} (pid {running.pid})",
             hint="'omni stop' first",
         )
-    from omni.serve.runner import run
-
     note(f"omni: serving on {settings.host}:{settings.port} (Ctrl-C to stop)")
-    run(settings)
+    # Become the bare server process (same pid): the CLI's own modules (typer, rich) would
+    # otherwise stay in memory for the server's whole life.
+    import os
+    import sys
+
+    from omni.process import server_command
+
+    sys.stderr.flush()
+    command = server_command(settings)
+    os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
 
 
 def _start(settings: object) -> None:
