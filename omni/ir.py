@@ -62,6 +62,19 @@ class Usage:
         return (self.input or 0) + (self.output or 0)
 
 
+def merge_usage(old: Usage | None, new: Usage | None) -> Usage | None:
+    """Usage known so far: later reports win field by field, missing fields are kept."""
+    if old is None or new is None:
+        return new or old
+    return Usage(
+        input=new.input if new.input is not None else old.input,
+        output=new.output if new.output is not None else old.output,
+        cache_read=new.cache_read if new.cache_read is not None else old.cache_read,
+        cache_write=new.cache_write if new.cache_write is not None else old.cache_write,
+        reasoning=new.reasoning if new.reasoning is not None else old.reasoning,
+    )
+
+
 class Stop(StrEnum):
     """Why the model stopped, in the IR's words (each dialect maps its own to these)."""
 

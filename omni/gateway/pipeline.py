@@ -259,12 +259,9 @@ class Gateway:
             else:
                 encoder = inbound.StreamEncoder(target.model, response_id)
             if streamed:
-                relay = (
-                    streams.relay_same if upstream_dialect is dialect else streams.relay_translated
-                )
-                iterator = relay(
+                iterator = streams.relay_dialect(
                     upstream, outbound.StreamDecoder(), encoder, record, started, self._stall,
-                    self.finish,
+                    self.finish, passthrough=upstream_dialect is dialect,
                 )  # fmt: skip
             else:
                 answer = outbound.decode_response(await self.read_json(upstream, target))

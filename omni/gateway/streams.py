@@ -1,12 +1,12 @@
 """Relaying an upstream stream to the client, as it arrives.
 
-Three shapes, one loop each, all async generators the server writes out chunk by chunk:
+Two loops, all async generators the server writes out chunk by chunk:
 
 - :func:`relay_openai`: OpenAI Chat in and out; bytes forwarded whole events at a time,
   usage observed, the usage chunk the client did not ask for dropped;
-- :func:`relay_same`: another dialect in and out; bytes forwarded untouched while a
-  decoder watches them for usage;
-- :func:`relay_translated`: upstream bytes → IR events → the client's dialect.
+- :func:`relay_dialect`: any other pair; upstream bytes → IR events → the client's
+  dialect, or (same dialect on both sides) bytes forwarded untouched while the decoder
+  watches them for usage.
 
 Each records the request's usage when it ends, however it ends: finished, upstream cut or
 stalled (an error event in the client's dialect ends the stream), or the client gone (499).
@@ -30,21 +30,6 @@ Finish = Callable[[UsageRecord, float, int, ir.Usage | None], None]
 _BROKEN = (aiohttp.ClientPayloadError, aiohttp.ClientConnectionError, TimeoutError)
 
 
-def merge_usage(old: ir.Usage | None, new: ir.Usage | None) -> ir.Usage | None:
-    """Usage known so far: later reports win field by field, missing fields are kept."""
-    if new is None:
-        return old
-    if old is None:
-        return new
-    return ir.Usage(
-        input=new.input if new.input is not None else old.input,
-        output=new.output if new.output is not None else old.output,
-        cache_read=new.cache_read if new.cache_read is not None else old.cache_read,
-        cache_write=new.cache_write if new.cache_write is not None else old.cache_write,
-        reasoning=new.reasoning if new.reasoning is not None else old.reasoning,
-    )
-
-
 class _Outcome:
     """How a relayed stream went: status, usage seen, and the failure to report."""
 
@@ -58,7 +43,7 @@ class _Outcome:
     def watch(self, events: list[ir.Event]) -> None:
         for event in events:
             if isinstance(event, ir.Start | ir.UsageUpdate | ir.Finish):
-                self.usage = merge_usage(self.usage, event.usage)
+                self.usage = ir.merge_usage(self.usage, event.usage)
             elif isinstance(event, ir.Failure):
                 self.status = event.status
 
@@ -110,7 +95,7 @@ async def relay_openai(
         finish(record, started, outcome.status, relay.usage)
 
 
-async def relay_same(
+async def relay_dialect(
     upstream: aiohttp.ClientResponse,
     decoder: StreamDecoder,
     encoder: StreamEncoder,
@@ -118,49 +103,27 @@ async def relay_same(
     started: float,
     stall_s: float,
     finish: Finish,
+    *,
+    passthrough: bool,
 ) -> AsyncIterator[bytes]:
-    """Forward bytes unchanged; ``encoder`` only writes the error event if the upstream breaks."""
-    outcome = _Outcome()
-    try:
-        async for chunk in upstream.content.iter_any():
-            outcome.watch(decoder.feed(chunk))
-            _ttft(record, started)
-            yield chunk
-        outcome.watch(decoder.close())
-    except _BROKEN as exc:
-        yield encoder.encode(outcome.broken(exc, record, stall_s))
-    except (GeneratorExit, asyncio.CancelledError):
-        outcome.status, record.error = 499, "client_closed"
-        raise
-    finally:
-        _release(upstream, outcome.status == 200)
-        finish(record, started, outcome.status, outcome.usage)
-
-
-async def relay_translated(
-    upstream: aiohttp.ClientResponse,
-    decoder: StreamDecoder,
-    encoder: StreamEncoder,
-    record: UsageRecord,
-    started: float,
-    stall_s: float,
-    finish: Finish,
-) -> AsyncIterator[bytes]:
+    """Decode the upstream stream as it arrives; forward its bytes unchanged
+    (``passthrough``: same dialect on both sides) or re-encode its events for the client.
+    Either way ``encoder`` writes the error event if the upstream breaks."""
     outcome = _Outcome()
     try:
         async for chunk in upstream.content.iter_any():
             events = decoder.feed(chunk)
-            if events:
-                outcome.watch(events)
-                out = b"".join([encoder.encode(event) for event in events])
-                if out:
-                    _ttft(record, started)
-                    yield out
+            outcome.watch(events)
+            out = chunk if passthrough else b"".join([encoder.encode(e) for e in events])
+            if out:
+                _ttft(record, started)
+                yield out
         events = decoder.close()
         outcome.watch(events)
-        out = b"".join([encoder.encode(event) for event in events])
-        if out:
-            yield out
+        if not passthrough:
+            out = b"".join([encoder.encode(e) for e in events])
+            if out:
+                yield out
     except _BROKEN as exc:
         yield encoder.encode(outcome.broken(exc, record, stall_s))
     except (GeneratorExit, asyncio.CancelledError):

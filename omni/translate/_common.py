@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from omni import ir
 from omni.errors import InvalidInputError
 
 
@@ -154,3 +155,26 @@ def budget_effort(budget: int) -> str:
     if budget <= 32768:
         return "medium"
     return "high"
+
+
+def estimate_tokens(request: ir.Request, image_tokens: int, turn_chars: int = 0) -> int:
+    """An offline, deterministic input-token estimate: about 4 characters a token over
+    system text, messages and tool schemas, plus ``image_tokens`` per image and
+    ``turn_chars`` per turn for role markers. For count-tokens endpoints with no upstream."""
+    chars, images = sum(len(t.text) for t in request.system), 0
+    for message in request.messages:
+        for part in message.parts:
+            if isinstance(part, ir.Text | ir.Reasoning):
+                chars += len(part.text)
+            elif isinstance(part, ir.ToolCall):
+                chars += len(part.name) + len(part.arguments)
+            elif isinstance(part, ir.ToolResult):
+                chars += len(part.text)
+                images += sum(isinstance(c, ir.Image) for c in part.content)
+            else:
+                images += 1
+        chars += turn_chars
+    for tool in request.tools:
+        chars += len(tool.name) + len(tool.description or "")
+        chars += len(orjson.dumps(tool.parameters))
+    return max(1, -(-chars // 4) + image_tokens * images)

@@ -21,6 +21,7 @@ from omni import ir
 from omni.errors import InvalidInputError
 from omni.translate._common import (
     EFFORT_BUDGET,
+    estimate_tokens,
     new_id,
     opt_float,
     opt_int,
@@ -465,24 +466,7 @@ def encode_response(response: ir.Response) -> dict[str, Any]:
 
 def count_tokens_estimate(request: ir.Request) -> int:
     """An offline, deterministic estimate for ``/v1/messages/count_tokens`` (~4 chars/token)."""
-    chars = sum(len(t.text) for t in request.system)
-    images = 0
-    for message in request.messages:
-        for part in message.parts:
-            if isinstance(part, ir.Text | ir.Reasoning):
-                chars += len(part.text)
-            elif isinstance(part, ir.ToolCall):
-                chars += len(part.name) + len(part.arguments)
-            elif isinstance(part, ir.ToolResult):
-                chars += sum(len(p.text) for p in part.content if isinstance(p, ir.Text))
-                images += sum(1 for p in part.content if isinstance(p, ir.Image))
-            elif isinstance(part, ir.Image):
-                images += 1
-        chars += 12  # role and turn markers
-    for tool in request.tools:
-        chars += len(tool.name) + len(tool.description or "")
-        chars += len(orjson.dumps(tool.parameters, option=orjson.OPT_SORT_KEYS))
-    return max(1, (chars + 3) // 4 + images * 1600)
+    return estimate_tokens(request, image_tokens=1600, turn_chars=12)
 
 
 def models_list(model_ids: list[str]) -> dict[str, Any]:

@@ -316,18 +316,6 @@ class StreamDecoder:
 # -- stream encoding --------------------------------------------------------------------
 
 
-def _merge(old: ir.Usage | None, new: ir.Usage | None) -> ir.Usage | None:
-    if old is None or new is None:
-        return new or old
-    return ir.Usage(
-        input=new.input if new.input is not None else old.input,
-        output=new.output if new.output is not None else old.output,
-        cache_read=new.cache_read if new.cache_read is not None else old.cache_read,
-        cache_write=new.cache_write if new.cache_write is not None else old.cache_write,
-        reasoning=new.reasoning if new.reasoning is not None else old.reasoning,
-    )
-
-
 class StreamEncoder:
     """IR events → NDJSON lines for an Ollama client, ending with a ``done:true`` line."""
 
@@ -345,10 +333,10 @@ class StreamEncoder:
         if self._ended:
             return b""
         if isinstance(event, ir.Start):
-            self._usage = _merge(self._usage, event.usage)
+            self._usage = ir.merge_usage(self._usage, event.usage)
             return b""
         if isinstance(event, ir.UsageUpdate):
-            self._usage = _merge(self._usage, event.usage)
+            self._usage = ir.merge_usage(self._usage, event.usage)
             return b""
         if isinstance(event, ir.ToolCallStart):
             head = self._flush() if event.index in self._calls else b""
@@ -369,7 +357,7 @@ class StreamEncoder:
                 return head
             return head + self._line({"content": "", "thinking": event.text})
         self._ended = True
-        self._usage = _merge(self._usage, event.usage)
+        self._usage = ir.merge_usage(self._usage, event.usage)
         usage = self._usage or ir.Usage()
         last = self._object({"content": ""}, done=True) | {
             "done_reason": done_reason_of(event.stop),
