@@ -28,10 +28,12 @@ from typing import Any
 import aiohttp
 import orjson
 
+from omni import ir
 from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, OmniError, UpstreamError
-from omni.gateway import streams
+from omni.gateway import resilience, streams
 from omni.gateway.registry import Registry, build_registry
+from omni.gateway.resilience import Cooldowns, Failure
 from omni.gateway.usage import UsageRecorder
 from omni.ir import Dialect, Usage
 from omni.providers.catalog import load_catalog
@@ -48,6 +50,8 @@ from omni.translate.replay import response_events
 log = logging.getLogger("omni.gateway")
 
 _MAX_ERROR_BODY = 64 * 1024
+MAX_ATTEMPTS = 8  # targets tried per request at most
+MAX_COOLDOWN_WAIT_S = 2.0  # when every account rests, wait this long at most for one
 _STREAM_TYPES = ("text/event-stream", "application/x-ndjson")
 _COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking")
 _ID_PREFIX = {
@@ -80,6 +84,14 @@ def client_status(upstream_status: int) -> int:
     return upstream_status
 
 
+class _AttemptFailed(Exception):
+    """An attempt failed before anything reached the client; the loop decides what next."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.message)
+        self.failure = failure
+
+
 class Gateway:
     """The request pipeline over one routing snapshot, one upstream session and one writer."""
 
@@ -97,6 +109,7 @@ class Gateway:
         self.session = session
         self.usage = usage
         self.registry = Registry()
+        self.cooldowns = Cooldowns()
         self._conn = db.connect()
         self._models_body = b""
         self._first_byte = settings.first_byte_timeout
@@ -217,6 +230,7 @@ class Gateway:
         stream: bool | None,
     ) -> Reply:
         obj = parse_object(body)
+        request: ir.Request | None = None
         if dialect is Dialect.OPENAI_CHAT:
             name = obj.get("model")
             if not isinstance(name, str) or not name:
@@ -225,14 +239,92 @@ class Gateway:
                 raise InvalidInputError("'messages' must be an array of messages")
             if wants_sse and obj.get("stream") is None:
                 obj["stream"] = True
-            target = self.resolve(name, record)
-            if target.format == Dialect.OPENAI_CHAT.value:
-                return await self._openai_passthrough(obj, target, record, started)
-            request = openai_chat.decode_request(obj)
+            record.stream = obj.get("stream") is True
         else:
             request = codec(dialect).decode_request(obj, model=model, stream=stream)
-            target = self.resolve(request.model, record)
-        record.stream = request.stream
+            name, record.stream = request.model, request.stream
+        plan = self.registry.plan(name)
+        record.requested_model, record.combo = name, plan.combo
+        return await self._attempts(dialect, obj, request, plan.targets, record, started)
+
+    async def _attempts(
+        self,
+        dialect: Dialect,
+        obj: dict[str, Any],
+        request: ir.Request | None,
+        targets: tuple[Target, ...],
+        record: UsageRecord,
+        started: float,
+        waited: bool = False,
+    ) -> Reply:
+        """Try the targets in order until one answers; fall through on failures that
+        another target may not have, stop on ones every target would have."""
+        failures: list[Failure] = []
+        resting: list[float] = []
+        target: Target | None = None
+        for target in targets:
+            if len(failures) >= MAX_ATTEMPTS:
+                break
+            rest = self.cooldowns.remaining(target.account_id)
+            if rest:
+                resting.append(rest)
+                continue
+            record.provider_id, record.account_id = target.provider_id, target.account_id
+            record.model = target.model
+            try:
+                if dialect is Dialect.OPENAI_CHAT and target.format == dialect.value:
+                    reply = await self._openai_passthrough(obj, target, record, started)
+                else:
+                    if request is None:
+                        request = openai_chat.decode_request(obj)
+                    reply = await self._exchange(dialect, obj, request, target, record, started)
+            except _AttemptFailed as exc:
+                failures.append(exc.failure)
+                self.cooldowns.failed(target.account_id, exc.failure)
+                if exc.failure.action == "stop":
+                    break
+                continue
+            except UpstreamError as exc:
+                failure = Failure(exc.status, str(exc), exc.code, client_status=exc.status)
+                failures.append(failure)
+                self.cooldowns.failed(target.account_id, failure)
+                continue
+            self.cooldowns.succeeded(target.account_id)
+            record.attempts = len(failures) + 1
+            reply.headers["X-OmniRoute-Fallback-Attempts"] = str(len(failures))
+            return reply
+        if not failures and resting:
+            soonest = min(resting)
+            if soonest <= MAX_COOLDOWN_WAIT_S and not waited:
+                await asyncio.sleep(soonest)
+                return await self._attempts(
+                    dialect, obj, request, targets, record, started, waited=True
+                )
+            failures.append(
+                Failure(
+                    429,
+                    f"every account that can serve '{record.requested_model}' is cooling down; "
+                    f"retry in {soonest:.0f} s",
+                    "all_accounts_cooling",
+                    retry_after=soonest,
+                    client_status=429,
+                )
+            )
+        record.attempts = len(failures)
+        headers = route_headers(record, target) if target is not None else {}
+        headers["X-OmniRoute-Fallback-Attempts"] = str(max(0, len(failures) - 1))
+        return self.failure_reply(dialect, failures[-1], record, started, headers)
+
+    async def _exchange(
+        self,
+        dialect: Dialect,
+        obj: dict[str, Any],
+        request: ir.Request,
+        target: Target,
+        record: UsageRecord,
+        started: float,
+    ) -> Reply:
+        """One attempt through the IR (or same-dialect pass-through) at ``target``."""
         upstream_dialect = Dialect(target.format)
         if upstream_dialect is dialect:
             if dialect is not Dialect.GEMINI:
@@ -245,9 +337,9 @@ class Gateway:
             self.session, target, chat_url(target, request.stream), orjson.dumps(payload),
             self._first_byte,
         )  # fmt: skip
-        headers = route_headers(record, target)
         if upstream.status >= 400:
-            return await self.error_reply(upstream, dialect, target, record, started, headers)
+            raise _AttemptFailed(await self.read_failure(upstream, target))
+        headers = route_headers(record, target)
         inbound, outbound = codec(dialect), codec(upstream_dialect)
         streamed = upstream.content_type in _STREAM_TYPES
         if request.stream:
@@ -288,7 +380,6 @@ class Gateway:
         self, request: dict[str, Any], target: Target, record: UsageRecord, started: float
     ) -> Reply:
         stream = request.get("stream") is True
-        record.stream = stream
         request["model"] = target.model
         client_wants_usage = True
         if stream:
@@ -301,11 +392,9 @@ class Gateway:
             self.session, target, chat_url(target, stream), orjson.dumps(request),
             self._first_byte,
         )  # fmt: skip
-        headers = route_headers(record, target)
         if upstream.status >= 400:
-            return await self.error_reply(
-                upstream, Dialect.OPENAI_CHAT, target, record, started, headers
-            )
+            raise _AttemptFailed(await self.read_failure(upstream, target))
+        headers = route_headers(record, target)
         if stream and upstream.content_type == "text/event-stream":
             relay = openai_chat.StreamRelay(drop_usage_chunk=not client_wants_usage)
             iterator = streams.relay_openai(
@@ -386,6 +475,44 @@ class Gateway:
     async def read_json(self, upstream: aiohttp.ClientResponse, target: Target) -> dict[str, Any]:
         return _upstream_json(await self.read_answer(upstream, target), target)
 
+    async def read_failure(self, upstream: aiohttp.ClientResponse, target: Target) -> Failure:
+        """An upstream error response as a :class:`Failure` (status, message, what to do)."""
+        try:
+            raw = await upstream.content.read(_MAX_ERROR_BODY)
+        except (aiohttp.ClientError, TimeoutError):
+            raw = b""
+        finally:
+            upstream.close()
+        status = upstream.status
+        detail = dialect_errors.upstream_message(raw) or f"HTTP {status}"
+        return Failure(
+            status,
+            f"provider '{target.provider_id}' answered {status}: {detail}",
+            f"upstream_{status}",
+            retry_after=resilience.retry_after(upstream.headers, detail),
+            action=resilience.classify(status, detail),
+            client_status=client_status(status),
+        )
+
+    def failure_reply(
+        self,
+        dialect: Dialect,
+        failure: Failure,
+        record: UsageRecord,
+        started: float,
+        headers: dict[str, str],
+    ) -> Reply:
+        """The error a client gets for ``failure``, in its dialect; the request is recorded."""
+        status = failure.client_status or client_status(failure.status)
+        if failure.retry_after is not None:
+            headers["Retry-After"] = str(max(1, round(failure.retry_after)))
+        record.error = failure.code
+        self.finish(record, started, status, None)
+        # An upstream's own status speaks for itself; omni's own failures carry their code.
+        code = None if failure.code[9:].isdigit() else failure.code
+        body = dialect_errors.error_body(dialect, status, failure.message, code)
+        return Reply(status, headers, body=body)
+
     async def error_reply(
         self,
         upstream: aiohttp.ClientResponse,
@@ -395,21 +522,9 @@ class Gateway:
         started: float,
         headers: dict[str, str],
     ) -> Reply:
-        try:
-            raw = await upstream.content.read(_MAX_ERROR_BODY)
-        except (aiohttp.ClientError, TimeoutError):
-            raw = b""
-        finally:
-            upstream.close()
-        status = client_status(upstream.status)
-        detail = dialect_errors.upstream_message(raw) or f"HTTP {upstream.status}"
-        message = f"provider '{target.provider_id}' answered {upstream.status}: {detail}"
-        retry_after = upstream.headers.get("Retry-After")
-        if retry_after:
-            headers["Retry-After"] = retry_after
-        record.error = f"upstream_{upstream.status}"
-        self.finish(record, started, status, None)
-        return Reply(status, headers, body=dialect_errors.error_body(dialect, status, message))
+        """The upstream's error response, passed on in the client's dialect."""
+        failure = await self.read_failure(upstream, target)
+        return self.failure_reply(dialect, failure, record, started, headers)
 
     def finish(self, record: UsageRecord, started: float, status: int, usage: Usage | None) -> None:
         """Complete ``record`` and hand it to the batched writer."""

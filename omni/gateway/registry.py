@@ -2,7 +2,9 @@
 
 Built from the store's providers, accounts and model lists plus the bundled catalog and
 config overrides, with account secrets decrypted once. The request path only does dict
-look-ups on it; no database access per request. :meth:`Registry.resolve` implements the
+look-ups on it; no database access per request. :meth:`Registry.plan` lists the targets
+to try, in order, for a model string (every account of its provider, or the steps of a
+combo). :meth:`Registry.resolve` implements the
 model grammar: ``provider/model`` split at the first ``/`` (the model may contain more
 slashes), the provider named by its id or catalog alias; a bare model goes to the one
 provider that lists it, and is a 400 naming the choices when several do.
@@ -11,13 +13,14 @@ provider that lists it, and is a 400 naming the choices when several do.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, NotFoundError
 from omni.providers.catalog import Catalog
 from omni.providers.executor import Target
 from omni.providers.http import auth_headers
+from omni.store import combos as combo_repo
 from omni.store import providers as repo
 from omni.store.driver import Connection
 from omni.store.secrets import SecretBox
@@ -33,13 +36,26 @@ class ProviderEntry:
     models: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The targets to try for one model string, in order: every usable account of the
+    provider, or of each step of a combo (nested combos expanded)."""
+
+    targets: tuple[Target, ...]
+    combo: str | None = None
+
+
+MAX_COMBO_DEPTH = 3
+
+
 @dataclass(slots=True)
 class Registry:
     providers: dict[str, ProviderEntry] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     model_owners: dict[str, list[str]] = field(default_factory=dict)
+    combos: dict[str, tuple[str, ...]] = field(default_factory=dict)
     version: int = -1
-    _routes: dict[str, Target] = field(default_factory=dict)
+    _plans: dict[str, Plan] = field(default_factory=dict)
 
     def provider(self, name: str) -> ProviderEntry | None:
         found = self.providers.get(name)
@@ -47,17 +63,50 @@ class Registry:
             found = self.providers.get(self.aliases[name])
         return found
 
-    def resolve(self, model: str) -> Target:
-        """The target for a client's model string (cached per distinct string)."""
-        cached = self._routes.get(model)
+    def plan(self, model: str) -> Plan:
+        """What to try for a client's model string (cached per distinct string)."""
+        cached = self._plans.get(model)
         if cached is not None:
             return cached
-        target = self._resolve(model)
-        if len(self._routes) < 4096:
-            self._routes[model] = target
-        return target
+        if model in self.combos:
+            targets = self._expand_combo(model, 1)
+            if not targets:
+                raise NotFoundError(
+                    f"combo '{model}' has no step that can be served now",
+                    hint=f"check its steps with 'omni combos show {model}'",
+                )
+            plan = Plan(tuple(targets), combo=model)
+        else:
+            plan = Plan(self._targets(model))
+        if len(self._plans) < 4096:
+            self._plans[model] = plan
+        return plan
 
-    def _resolve(self, model: str) -> Target:
+    def resolve(self, model: str) -> Target:
+        """The first target for a model string."""
+        return self.plan(model).targets[0]
+
+    def _expand_combo(self, name: str, depth: int) -> list[Target]:
+        targets: list[Target] = []
+        for step in self.combos[name]:
+            if step in self.combos:
+                if depth < MAX_COMBO_DEPTH and step != name:
+                    targets += self._expand_combo(step, depth + 1)
+                continue
+            try:
+                targets += self._targets(step)
+            except (NotFoundError, InvalidInputError):
+                continue  # a step that cannot be served is skipped, the others still run
+        seen: set[tuple[int, str]] = set()
+        unique = []
+        for target in targets:
+            key = (target.account_id, target.model)
+            if key not in seen:
+                seen.add(key)
+                unique.append(target)
+        return unique
+
+    def _targets(self, model: str) -> tuple[Target, ...]:
         if not model:
             raise InvalidInputError("the request names no model", hint="set 'model'")
         prefix, sep, rest = model.partition("/")
@@ -74,7 +123,7 @@ class Registry:
             if not owners:
                 known = ", ".join(sorted(self.providers)) or "none configured"
                 raise ModelNotFoundError(
-                    f"unknown model '{model}': no provider is configured for it "
+                    f"unknown model '{model}': no provider or combo is configured for it "
                     f"(providers: {known})",
                     hint="use '<provider>/<model>', e.g. 'openai/gpt-4o-mini'",
                 )
@@ -84,16 +133,7 @@ class Registry:
                 f"provider '{entry.id}' has no enabled account",
                 hint=f"add one with 'omni providers add {entry.id} --api-key …'",
             )
-        best = entry.targets[0]
-        return Target(
-            provider_id=best.provider_id,
-            account_id=best.account_id,
-            account_name=best.account_name,
-            format=best.format,
-            base_url=best.base_url,
-            model=upstream_model,
-            headers=best.headers,
-        )
+        return tuple(replace(t, model=upstream_model) for t in entry.targets)
 
 
 def build_registry(
@@ -146,6 +186,8 @@ def build_registry(
             registry.aliases.setdefault(spec.alias, row.id)
         for model_id in models:
             registry.model_owners.setdefault(model_id, []).append(row.id)
+    for combo in combo_repo.list_combos(conn):
+        registry.combos[combo.name] = combo.steps
     return registry
 
 

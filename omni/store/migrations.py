@@ -15,7 +15,7 @@ from omni.errors import StoreError
 from omni.store.driver import Connection
 
 # Tables whose changes the server must notice (written by the CLI in another process).
-CONFIG_TABLES = ("providers", "accounts", "provider_models")
+CONFIG_TABLES = ("providers", "accounts", "provider_models")  # as of m001
 
 
 def _version_triggers(table: str) -> str:
@@ -102,7 +102,24 @@ class Migration:
     sql: str | Callable[[Connection], None]
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "m001_initial", M001_INITIAL),)
+M002_COMBOS = """
+-- Named fallback chains: clients ask for the combo's name as the model.
+CREATE TABLE combos (
+    name        TEXT PRIMARY KEY,
+    strategy    TEXT NOT NULL DEFAULT 'priority',
+    steps       TEXT NOT NULL,             -- JSON array of targets, in order
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+-- How many targets a request tried, and the combo it asked for.
+ALTER TABLE usage_log ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE usage_log ADD COLUMN combo TEXT;
+""" + _version_triggers("combos")
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "m001_initial", M001_INITIAL),
+    Migration(2, "m002_combos_and_attempts", M002_COMBOS),
+)
 LATEST = MIGRATIONS[-1].id
 
 

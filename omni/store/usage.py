@@ -35,6 +35,8 @@ class UsageRecord:
     latency_ms: float | None = None
     ttft_ms: float | None = None
     error: str | None = None
+    attempts: int = 1
+    combo: str | None = None
 
 
 _COLUMNS = [f.name for f in fields(UsageRecord)]

@@ -1,0 +1,147 @@
+"""Failure classes and account cooldowns: when to move on, and when to leave an account be.
+
+:func:`classify` decides what one failed attempt means for the request: try the next
+target (rate limit, bad or exhausted credentials, upstream down, model missing there,
+context too long for that model) or stop and return the error (a request the upstream
+rejects as malformed would be rejected everywhere: never loop it over every target).
+
+:class:`Cooldowns` keeps accounts that failed out of rotation for a while: a 429 honours
+``Retry-After`` / ``x-ratelimit-reset*`` / "retry in N s" text and otherwise backs off
+exponentially; bad credentials cool for long; a flaky upstream briefly. In-process state
+(the scale-out backend will share it).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Literal
+
+from multidict import CIMultiDictProxy
+
+Action = Literal["next", "stop"]
+
+# 400-class bodies that mean "this target cannot serve it" rather than "the request is bad".
+_FALL_THROUGH = re.compile(
+    r"context.{0,20}(length|window|limit)|maximum context|too many (input )?tokens|prompt is too "
+    r"long|model.{0,40}(not found|does not exist|not available|not supported|unavailable)|"
+    r"no access to model|not have access|unsupported model|exceeds? the (model|max)",
+    re.IGNORECASE,
+)
+_RETRY_IN = re.compile(r"(?:retry|try again) (?:in|after) (\d+(?:\.\d+)?)\s*(ms|s|sec|seconds?)?",
+                       re.IGNORECASE)  # fmt: skip
+
+BASE_429_COOLDOWN_S = 5.0
+MAX_COOLDOWN_S = 600.0
+AUTH_COOLDOWN_S = 300.0
+SERVER_ERROR_COOLDOWN_S = 2.0
+
+
+@dataclass(slots=True)
+class Failure:
+    """One attempt that failed before anything reached the client."""
+
+    status: int  # the upstream's status, or 502/504 for transport failures
+    message: str
+    code: str
+    retry_after: float | None = None  # seconds, when the upstream said
+    action: Action = "next"
+    client_status: int | None = None  # the status the client gets if this is the last word
+
+
+def classify(status: int, message: str) -> Action:
+    """Whether a failed attempt with this status and error text should move on."""
+    if status in (400, 422):
+        return "next" if _FALL_THROUGH.search(message) else "stop"
+    if status in (401, 402, 403, 404, 408, 409, 413, 429) or status >= 500:
+        return "next"
+    return "stop"
+
+
+def retry_after(headers: CIMultiDictProxy[str], message: str) -> float | None:
+    """Seconds the upstream asked us to wait, from its headers or its error text."""
+    value = headers.get("Retry-After")
+    if value:
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            try:
+                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+            except (TypeError, ValueError):
+                pass
+    for name in ("x-ratelimit-reset-requests", "x-ratelimit-reset-tokens", "x-ratelimit-reset"):
+        value = headers.get(name)
+        if value:
+            seconds = _duration(value)
+            if seconds is not None:
+                return seconds
+    match = _RETRY_IN.search(message)
+    if match:
+        amount = float(match.group(1))
+        return amount / 1000 if (match.group(2) or "s").lower() == "ms" else amount
+    return None
+
+
+def _duration(value: str) -> float | None:
+    """``"20s"``, ``"1m30s"``, ``"250ms"``, ``"12"`` (seconds) or a Unix time → seconds."""
+    text = value.strip().lower()
+    try:
+        number = float(text)
+    except ValueError:
+        total, found = 0.0, False
+        for amount, unit in re.findall(r"(\d+(?:\.\d+)?)(ms|h|m|s)", text):
+            found = True
+            total += float(amount) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+        return total if found else None
+    return max(0.0, number - time.time()) if number > 1e9 else number
+
+
+class Cooldowns:
+    """Which accounts are resting, until when, and how often they failed in a row."""
+
+    def __init__(self) -> None:
+        self._until: dict[int, float] = {}
+        self._strikes: dict[int, int] = {}
+
+    def remaining(self, account_id: int) -> float:
+        until = self._until.get(account_id)
+        if until is None:
+            return 0.0
+        left = until - time.monotonic()
+        if left <= 0:
+            del self._until[account_id]
+            return 0.0
+        return left
+
+    def failed(self, account_id: int, failure: Failure) -> float:
+        """Put an account to rest after ``failure``; returns for how long (0: not at all)."""
+        if failure.status == 429:
+            strikes = self._strikes.get(account_id, 0) + 1
+            self._strikes[account_id] = strikes
+            seconds = failure.retry_after
+            if seconds is None:
+                seconds = BASE_429_COOLDOWN_S * 2 ** (strikes - 1)
+        elif failure.status in (401, 402, 403):
+            seconds = AUTH_COOLDOWN_S
+        elif failure.status >= 500 or failure.status == 408:
+            seconds = SERVER_ERROR_COOLDOWN_S
+        else:
+            return 0.0
+        seconds = min(seconds, MAX_COOLDOWN_S)
+        if seconds > 0:
+            self._until[account_id] = time.monotonic() + seconds
+        return seconds
+
+    def succeeded(self, account_id: int) -> None:
+        if self._strikes:
+            self._strikes.pop(account_id, None)
+
+    def snapshot(self) -> dict[int, float]:
+        """Accounts resting now and the seconds left (for the admin API and the TUI)."""
+        return {a: left for a in list(self._until) if (left := self.remaining(a)) > 0}
+
+    def reset(self) -> None:
+        self._until.clear()
+        self._strikes.clear()
