@@ -33,7 +33,7 @@ from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, OmniError, UpstreamError
 from omni.gateway import resilience, streams
 from omni.gateway.registry import Registry, build_registry
-from omni.gateway.resilience import Cooldowns, Failure
+from omni.gateway.resilience import Breakers, Cooldowns, Failure
 from omni.gateway.usage import UsageRecorder
 from omni.ir import Dialect, Usage
 from omni.providers.catalog import load_catalog
@@ -110,6 +110,7 @@ class Gateway:
         self.usage = usage
         self.registry = Registry()
         self.cooldowns = Cooldowns()
+        self.breakers = Breakers()
         self._conn = db.connect()
         self._models_body = b""
         self._first_byte = settings.first_byte_timeout
@@ -261,6 +262,7 @@ class Gateway:
         another target may not have, stop on ones every target would have."""
         failures: list[Failure] = []
         resting: list[float] = []
+        broken: list[str] = []
         target: Target | None = None
         for target in targets:
             if len(failures) >= MAX_ATTEMPTS:
@@ -268,6 +270,9 @@ class Gateway:
             rest = self.cooldowns.remaining(target.account_id)
             if rest:
                 resting.append(rest)
+                continue
+            if not self.breakers.allow(target.provider_id):
+                broken.append(target.provider_id)
                 continue
             record.provider_id, record.account_id = target.provider_id, target.account_id
             record.model = target.model
@@ -278,21 +283,35 @@ class Gateway:
                     if request is None:
                         request = openai_chat.decode_request(obj)
                     reply = await self._exchange(dialect, obj, request, target, record, started)
-            except _AttemptFailed as exc:
-                failures.append(exc.failure)
-                self.cooldowns.failed(target.account_id, exc.failure)
-                if exc.failure.action == "stop":
-                    break
-                continue
-            except UpstreamError as exc:
-                failure = Failure(exc.status, str(exc), exc.code, client_status=exc.status)
+            except (_AttemptFailed, UpstreamError) as exc:
+                failure = (
+                    exc.failure
+                    if isinstance(exc, _AttemptFailed)
+                    else Failure(exc.status, str(exc), exc.code, client_status=exc.status)
+                )
                 failures.append(failure)
                 self.cooldowns.failed(target.account_id, failure)
+                self.breakers.failed(target.provider_id, failure, target.breaker)
+                if failure.action == "stop":
+                    break
                 continue
             self.cooldowns.succeeded(target.account_id)
+            self.breakers.succeeded(target.provider_id)
             record.attempts = len(failures) + 1
             reply.headers["X-OmniRoute-Fallback-Attempts"] = str(len(failures))
             return reply
+        if not failures and broken and not resting:
+            provider = broken[0]
+            failures.append(
+                Failure(
+                    503,
+                    f"provider '{provider}' is failing repeatedly and is being rested "
+                    f"(circuit open); retry in {self.breakers.retry_in(provider):.0f} s",
+                    "circuit_open",
+                    retry_after=self.breakers.retry_in(provider),
+                    client_status=503,
+                )
+            )
         if not failures and resting:
             soonest = min(resting)
             if soonest <= MAX_COOLDOWN_WAIT_S and not waited:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, NotFoundError
@@ -155,6 +156,7 @@ def build_registry(
         base = settings.provider_base_url(row.id) or row.base_url or (spec.base_url if spec else "")
         auth_style = spec.auth if spec else _custom_auth(row.format)
         defaults = {**(spec.headers if spec else {}), **row.headers}
+        local = bool(spec and spec.local) or _is_loopback(base)
         targets = []
         for account in accounts_by_provider.get(row.id, []):
             if not account.enabled:
@@ -174,6 +176,7 @@ def build_registry(
                     base_url=account.base_url or base,
                     model="",
                     headers=headers,
+                    breaker="local" if local else "apikey",
                 )
             )
         models = list(models_by_provider.get(row.id, []))
@@ -189,6 +192,11 @@ def build_registry(
     for combo in combo_repo.list_combos(conn):
         registry.combos[combo.name] = combo.steps
     return registry
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _custom_auth(fmt: str) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal
@@ -101,7 +102,8 @@ def _duration(value: str) -> float | None:
 class Cooldowns:
     """Which accounts are resting, until when, and how often they failed in a row."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self._until: dict[int, float] = {}
         self._strikes: dict[int, int] = {}
 
@@ -109,7 +111,7 @@ class Cooldowns:
         until = self._until.get(account_id)
         if until is None:
             return 0.0
-        left = until - time.monotonic()
+        left = until - self.clock()
         if left <= 0:
             del self._until[account_id]
             return 0.0
@@ -131,7 +133,7 @@ class Cooldowns:
             return 0.0
         seconds = min(seconds, MAX_COOLDOWN_S)
         if seconds > 0:
-            self._until[account_id] = time.monotonic() + seconds
+            self._until[account_id] = self.clock() + seconds
         return seconds
 
     def succeeded(self, account_id: int) -> None:
@@ -145,3 +147,83 @@ class Cooldowns:
     def reset(self) -> None:
         self._until.clear()
         self._strikes.clear()
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerProfile:
+    """How many failures in a row open a provider's circuit, and for how long."""
+
+    failures: int
+    open_s: float
+
+
+PROFILES = {
+    "oauth": BreakerProfile(8, 60.0),
+    "apikey": BreakerProfile(12, 30.0),
+    "local": BreakerProfile(2, 15.0),
+}
+
+
+@dataclass(slots=True)
+class _Circuit:
+    failures: int = 0
+    open_until: float = 0.0
+    trial: bool = False  # half-open: one attempt is out
+
+
+class Breakers:
+    """Per-provider circuit breakers: closed → open (skip the provider) → half-open (one
+    trial request) → closed again on success. Only failures that say the provider itself
+    is unwell count (5xx, timeouts, connection errors), not rate limits or bad requests."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._circuits: dict[str, _Circuit] = {}
+
+    def allow(self, provider_id: str) -> bool:
+        circuit = self._circuits.get(provider_id)
+        if circuit is None or not circuit.open_until:
+            return True
+        if self.clock() < circuit.open_until or circuit.trial:
+            return False
+        circuit.trial = True  # half-open: let one request through
+        return True
+
+    def state(self, provider_id: str) -> str:
+        circuit = self._circuits.get(provider_id)
+        if circuit is None or not circuit.open_until:
+            return "closed"
+        if self.clock() < circuit.open_until:
+            return "open"
+        return "half-open"
+
+    def failed(self, provider_id: str, failure: Failure, profile: str) -> None:
+        if not (failure.status >= 500 or failure.status == 408):
+            return
+        circuit = self._circuits.setdefault(provider_id, _Circuit())
+        circuit.failures += 1
+        rule = PROFILES.get(profile, PROFILES["apikey"])
+        if circuit.trial or circuit.failures >= rule.failures:
+            circuit.open_until = self.clock() + rule.open_s
+            circuit.trial = False
+
+    def succeeded(self, provider_id: str) -> None:
+        if provider_id in self._circuits:
+            del self._circuits[provider_id]
+
+    def retry_in(self, provider_id: str) -> float:
+        circuit = self._circuits.get(provider_id)
+        return max(0.0, circuit.open_until - self.clock()) if circuit else 0.0
+
+    def snapshot(self) -> dict[str, dict[str, float | int | str]]:
+        return {
+            pid: {
+                "state": self.state(pid),
+                "failures": c.failures,
+                "retry_in_s": self.retry_in(pid),
+            }
+            for pid, c in self._circuits.items()
+        }
+
+    def reset(self) -> None:
+        self._circuits.clear()

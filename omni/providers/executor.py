@@ -33,6 +33,7 @@ class Target:
     base_url: str
     model: str
     headers: dict[str, str] = field(default_factory=dict)
+    breaker: str = "apikey"  # circuit-breaker profile: apikey | oauth | local
 
 
 async def send(

@@ -14,6 +14,7 @@ import pytest
 
 from omni.admin import AdminContext
 from omni.config import Settings
+from omni.serve import keys
 from omni.store import combos as combo_repo
 from tests.fakes.upstream import Reply
 from tests.serve.conftest import usage_rows
@@ -155,3 +156,32 @@ async def test_all_targets_failing_returns_the_last_error(
     assert response.status == 502
     assert "down 3" in (await response.json())["error"]["message"]
     assert response.headers["X-OmniRoute-Fallback-Attempts"] == "2"
+
+
+async def test_breaker_opens_after_repeated_failures_and_half_opens_later(
+    upstream: Any, add_provider: Callable[..., Any], make_client: Callable[..., Any],
+) -> None:  # fmt: skip
+    await asyncio.to_thread(
+        add_provider, "lp", base_url=f"{upstream.url}/v1", models=["m"], sync_models=False
+    )  # a loopback provider: the "local" profile opens after 2 failures, for 15 s
+    http = await make_client()
+    upstream.requests.clear()
+    upstream.push(Reply(status=500, error_message="boom"), Reply(status=500, error_message="boom"))
+    for _ in range(2):
+        assert (
+            await http.post("/v1/chat/completions", json={"model": "lp/m", **BODY})
+        ).status == 502
+    # Open: the provider is not called at all.
+    resting = await http.post("/v1/chat/completions", json={"model": "lp/m", **BODY})
+    assert resting.status == 503
+    assert "circuit open" in (await resting.json())["error"]["message"]
+    assert len(upstream.requests) == 2
+
+    # 16 s later (without sleeping): half-open lets one trial through; it succeeds and closes.
+    breakers = http.app[keys.GATEWAY].breakers
+    later = breakers.clock() + 16
+    breakers.clock = lambda: later
+    upstream.push(Reply(text="healthy again"))
+    trial = await http.post("/v1/chat/completions", json={"model": "lp/m", **BODY})
+    assert trial.status == 200
+    assert len(upstream.requests) == 3
