@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from omni import __version__
+from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
 from omni.commands import providers as providers_cmd
 from omni.commands import server as server_cmd
@@ -64,6 +65,7 @@ def root(
 
 server_cmd.register(app)
 app.add_typer(providers_cmd.app, name="providers", rich_help_panel="Manage")
+app.add_typer(combos_cmd.app, name="combos", rich_help_panel="Manage")
 app.add_typer(config_cmd.app, name="config", rich_help_panel="Manage")
 
 

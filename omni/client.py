@@ -29,6 +29,15 @@ class AdminClient(Protocol):
     def get_provider(self, name: str) -> dict[str, Any]: ...
     def add_provider(self, name: str, **fields: Any) -> dict[str, Any]: ...
     def remove_provider(self, name: str) -> dict[str, Any]: ...
+    def list_combos(self) -> list[dict[str, Any]]: ...
+    def get_combo(self, name: str) -> dict[str, Any]: ...
+    def create_combo(
+        self, name: str, steps: list[str], strategy: str = "priority"
+    ) -> dict[str, Any]: ...
+    def edit_combo(
+        self, name: str, steps: list[str] | None = None, strategy: str | None = None
+    ) -> dict[str, Any]: ...
+    def remove_combo(self, name: str) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -37,10 +46,13 @@ class LocalAdminClient:
 
     def __init__(self, settings: Settings) -> None:
         from omni.admin import AdminContext
+        from omni.admin.combos import ComboService
         from omni.admin.providers import ProviderService
 
         self.where = f"local store {settings.paths.database}"
-        self._providers = ProviderService(AdminContext.open(settings))
+        ctx = AdminContext.open(settings)
+        self._providers = ProviderService(ctx)
+        self._combos = ComboService(ctx)
 
     def list_providers(self) -> list[dict[str, Any]]:
         return self._providers.list_all()
@@ -53,6 +65,25 @@ class LocalAdminClient:
 
     def remove_provider(self, name: str) -> dict[str, Any]:
         return self._providers.remove(name)
+
+    def list_combos(self) -> list[dict[str, Any]]:
+        return self._combos.list_all()
+
+    def get_combo(self, name: str) -> dict[str, Any]:
+        return self._combos.get(name)
+
+    def create_combo(
+        self, name: str, steps: list[str], strategy: str = "priority"
+    ) -> dict[str, Any]:
+        return self._combos.create(name, steps, strategy)
+
+    def edit_combo(
+        self, name: str, steps: list[str] | None = None, strategy: str | None = None
+    ) -> dict[str, Any]:
+        return self._combos.edit(name, steps=steps, strategy=strategy)
+
+    def remove_combo(self, name: str) -> dict[str, Any]:
+        return self._combos.remove(name)
 
     def close(self) -> None:
         pass
@@ -109,6 +140,32 @@ class HttpAdminClient:
 
     def remove_provider(self, name: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("DELETE", f"/api/providers/{name}")
+        return result
+
+    def list_combos(self) -> list[dict[str, Any]]:
+        combos: list[dict[str, Any]] = self._call("GET", "/api/combos")["combos"]
+        return combos
+
+    def get_combo(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/api/combos/{name}")
+        return result
+
+    def create_combo(
+        self, name: str, steps: list[str], strategy: str = "priority"
+    ) -> dict[str, Any]:
+        body = {"name": name, "steps": steps, "strategy": strategy}
+        result: dict[str, Any] = self._call("POST", "/api/combos", body)
+        return result
+
+    def edit_combo(
+        self, name: str, steps: list[str] | None = None, strategy: str | None = None
+    ) -> dict[str, Any]:
+        body = {k: v for k, v in (("steps", steps), ("strategy", strategy)) if v is not None}
+        result: dict[str, Any] = self._call("PUT", f"/api/combos/{name}", body)
+        return result
+
+    def remove_combo(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/api/combos/{name}")
         return result
 
     def close(self) -> None:

@@ -37,7 +37,7 @@ from omni.gateway.resilience import Breakers, Cooldowns, Failure
 from omni.gateway.usage import UsageRecorder
 from omni.ir import Dialect, Usage
 from omni.providers.catalog import load_catalog
-from omni.providers.endpoints import chat_url, count_tokens_url
+from omni.providers.endpoints import chat_url
 from omni.providers.executor import Target, send
 from omni.store.db import Database
 from omni.store.secrets import SecretBox
@@ -53,7 +53,6 @@ _MAX_ERROR_BODY = 64 * 1024
 MAX_ATTEMPTS = 8  # targets tried per request at most
 MAX_COOLDOWN_WAIT_S = 2.0  # when every account rests, wait this long at most for one
 _STREAM_TYPES = ("text/event-stream", "application/x-ndjson")
-_COUNT_FIELDS = ("model", "messages", "system", "tools", "tool_choice", "thinking")
 _ID_PREFIX = {
     Dialect.OPENAI_CHAT: "chatcmpl-",
     Dialect.OPENAI_RESPONSES: "resp_",
@@ -425,55 +424,6 @@ class Gateway:
         self.finish(record, started, 200, usage)
         stamp(headers, record, usage)
         return Reply(200, headers, body=payload, content_type=upstream.content_type or "")
-
-    # -- token counting -----------------------------------------------------------------
-
-    async def count_tokens(
-        self, dialect: Dialect, body: bytes, model: str | None = None
-    ) -> tuple[int, str]:
-        """Input tokens of a request: ``(count, "upstream" | "estimate")``.
-
-        Asks the upstream when its format has a counting endpoint (Anthropic, Gemini),
-        and estimates offline when it has none or does not answer.
-        """
-        request = codec(dialect).decode_request(parse_object(body), model=model, stream=False)
-        target = self.resolve(request.model)
-        url = count_tokens_url(target)
-        if url is not None:
-            request.model = target.model
-            encoded = codec(Dialect(target.format)).encode_request(request)
-            if target.format == Dialect.GEMINI.value:
-                payload: dict[str, Any] = {
-                    "generateContentRequest": {"model": f"models/{target.model}", **encoded}
-                }
-            else:
-                payload = {k: v for k, v in encoded.items() if k in _COUNT_FIELDS}
-            counted = await self._upstream_count(target, url, payload)
-            if counted is not None:
-                return counted, "upstream"
-        estimator = getattr(codec(dialect), "count_tokens_estimate", None)
-        if estimator is None:
-            from omni.translate.anthropic import count_tokens_estimate
-
-            estimator = count_tokens_estimate
-        return int(estimator(request)), "estimate"
-
-    async def _upstream_count(
-        self, target: Target, url: str, payload: dict[str, Any]
-    ) -> int | None:
-        try:
-            upstream = await send(self.session, target, url, orjson.dumps(payload), 30.0)
-        except UpstreamError:
-            return None
-        if upstream.status != 200:
-            upstream.close()
-            return None
-        try:
-            data = await self.read_json(upstream, target)
-        except UpstreamError:
-            return None
-        count = data.get("input_tokens", data.get("totalTokens"))
-        return count if isinstance(count, int) else None
 
     # -- upstream bodies and errors ------------------------------------------------------
 

@@ -441,7 +441,17 @@ def decode_response(body: dict[str, Any]) -> ir.Response:
 def encode_response(response: ir.Response) -> dict[str, Any]:
     """A complete ``message`` for an Anthropic client."""
     extras = mine(response.extras)
-    blocks = (encode_block(p, "assistant", upstream=False) for p in response.parts)
+    parts = [  # thinking text that came with opaque data (Responses summary + encrypted
+        # content): the text as a thinking block, then the data, as the stream encoder does
+        q
+        for p in response.parts
+        for q in (
+            (ir.Reasoning(p.text, p.signature), ir.Reasoning(redacted=p.redacted, extras=p.extras))
+            if isinstance(p, ir.Reasoning) and p.text and p.redacted is not None
+            else (p,)
+        )
+    ]
+    blocks = (encode_block(p, "assistant", upstream=False) for p in parts)
     content = [b for b in blocks if b is not None]
     reason = stop_to(response.stop, any(b.get("type") == "tool_use" for b in content))
     given = extras.get("stop_reason")

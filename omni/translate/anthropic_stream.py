@@ -212,6 +212,8 @@ def encode_block(part: ir.Part, role: str, *, upstream: bool = True) -> dict[str
     if role != "assistant":
         return None
     if part.redacted is not None:
+        if upstream and ir.Dialect.OPENAI_RESPONSES.value in part.extras:
+            return None  # an OpenAI reasoning item's encrypted_content: Anthropic refuses it
         return {"type": "redacted_thinking", "data": part.redacted, **extras}
     if not part.signature and (upstream or not part.text):
         return None

@@ -6,16 +6,29 @@ from aiohttp import web
 
 from omni.serve.routes import (
     anthropic,
+    combos,
     gemini,
     media,
     monitoring,
     ollama,
     openai,
     providers,
+    resilience,
     responses,
 )
 
 
 def setup(app: web.Application) -> None:
-    for module in (openai, anthropic, responses, gemini, ollama, media, monitoring, providers):
+    for module in (
+        openai,
+        anthropic,
+        responses,
+        gemini,
+        ollama,
+        media,
+        monitoring,
+        providers,
+        combos,
+        resilience,
+    ):
         module.setup(app)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from omni.gateway import tokens
 from omni.ir import Dialect
 from omni.serve import keys
 from omni.serve.routes.reply import send
@@ -22,7 +23,7 @@ async def messages(request: web.Request) -> web.StreamResponse:
 
 async def count_tokens(request: web.Request) -> web.Response:
     body = await request.read()
-    count, source = await request.app[keys.GATEWAY].count_tokens(Dialect.ANTHROPIC, body)
+    count, source = await tokens.count_tokens(request.app[keys.GATEWAY], Dialect.ANTHROPIC, body)
     return web.json_response({"input_tokens": count}, headers={"X-OmniRoute-Token-Count": source})
 
 

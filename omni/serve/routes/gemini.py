@@ -11,7 +11,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from omni.errors import InvalidInputError, NotFoundError
-from omni.gateway import media
+from omni.gateway import media, tokens
 from omni.ir import Dialect
 from omni.serve import keys
 from omni.serve.routes.reply import send
@@ -40,7 +40,7 @@ async def model_method(request: web.Request) -> web.StreamResponse:
         )
         return await send(request, reply)
     if method == "countTokens":
-        count, source = await gateway.count_tokens(Dialect.GEMINI, body, model=model)
+        count, source = await tokens.count_tokens(gateway, Dialect.GEMINI, body, model=model)
         return web.json_response(
             {"totalTokens": count}, headers={"X-OmniRoute-Token-Count": source}
         )
