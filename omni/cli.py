@@ -16,6 +16,7 @@ from omni import __version__
 from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
 from omni.commands import providers as providers_cmd
+from omni.commands import routing as routing_cmd
 from omni.commands import server as server_cmd
 from omni.errors import OmniError
 
@@ -67,6 +68,8 @@ server_cmd.register(app)
 app.add_typer(providers_cmd.app, name="providers", rich_help_panel="Manage")
 app.add_typer(combos_cmd.app, name="combos", rich_help_panel="Manage")
 app.add_typer(config_cmd.app, name="config", rich_help_panel="Manage")
+app.add_typer(routing_cmd.route_app, name="route", rich_help_panel="Inspect")
+app.add_typer(routing_cmd.resilience_app, name="resilience", rich_help_panel="Inspect")
 
 
 def main() -> None:

@@ -38,6 +38,9 @@ class AdminClient(Protocol):
         self, name: str, steps: list[str] | None = None, strategy: str | None = None
     ) -> dict[str, Any]: ...
     def remove_combo(self, name: str) -> dict[str, Any]: ...
+    def explain_route(self, model: str) -> dict[str, Any]: ...
+    def resilience(self) -> dict[str, Any]: ...
+    def reset_resilience(self) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -53,6 +56,7 @@ class LocalAdminClient:
         ctx = AdminContext.open(settings)
         self._providers = ProviderService(ctx)
         self._combos = ComboService(ctx)
+        self._ctx = ctx
 
     def list_providers(self) -> list[dict[str, Any]]:
         return self._providers.list_all()
@@ -84,6 +88,26 @@ class LocalAdminClient:
 
     def remove_combo(self, name: str) -> dict[str, Any]:
         return self._combos.remove(name)
+
+    def explain_route(self, model: str) -> dict[str, Any]:
+        from omni.admin.routing import RouteService
+
+        return RouteService(self._ctx).explain(model)
+
+    def resilience(self) -> dict[str, Any]:
+        from omni.gateway.resilience import PROFILES
+
+        # Nothing rests without a running server: cooldowns and circuits live in it.
+        return {
+            "profiles": {
+                n: {"failures": p.failures, "open_s": p.open_s} for n, p in PROFILES.items()
+            },
+            "breakers": {},
+            "cooldowns": [],
+        }
+
+    def reset_resilience(self) -> dict[str, Any]:
+        return {"reset": False}
 
     def close(self) -> None:
         pass
@@ -166,6 +190,20 @@ class HttpAdminClient:
 
     def remove_combo(self, name: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("DELETE", f"/api/combos/{name}")
+        return result
+
+    def explain_route(self, model: str) -> dict[str, Any]:
+        from urllib.parse import quote
+
+        result: dict[str, Any] = self._call("GET", f"/api/route/explain?model={quote(model)}")
+        return result
+
+    def resilience(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/api/resilience")
+        return result
+
+    def reset_resilience(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/api/resilience/reset")
         return result
 
     def close(self) -> None:

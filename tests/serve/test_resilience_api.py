@@ -33,3 +33,19 @@ async def test_cooldown_shows_and_resets(
     upstream.push(Reply(text="back"))
     assert (await http.post("/v1/chat/completions", json=BODY)).status == 200
     assert (await http.get("/api/resilience")).status == 401
+
+
+async def test_route_explain_shows_live_state(
+    gateway: Callable[..., Any], upstream: Any, settings: Settings
+) -> None:
+    http = await gateway()
+    auth = {"Authorization": f"Bearer {read_admin_token(settings.paths)}"}
+    upstream.push(Reply(status=429, headers={"Retry-After": "90"}, error_message="slow"))
+    await http.post("/v1/chat/completions", json=BODY)
+    result = await (
+        await http.get("/api/route/explain", params={"model": "fake/gpt-4o-mini"}, headers=auth)
+    ).json()
+    [target] = result["targets"]
+    assert target["status"].startswith("skipped: account cooling down")
+    missing = await http.get("/api/route/explain", headers=auth)
+    assert missing.status == 400

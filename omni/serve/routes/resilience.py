@@ -1,5 +1,5 @@
 """Resilience state: ``GET /api/resilience``, ``POST /api/resilience/reset``,
-``GET /api/rate-limits``.
+``GET /api/rate-limits``, ``GET /api/route/explain?model=…``.
 
 What is resting right now (accounts cooling down after rate limits or failures, providers
 whose circuit is open) and the breaker profiles; reset clears both, for when the user
@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from omni.errors import InvalidInputError
+from omni.gateway.explain import explain
 from omni.gateway.resilience import PROFILES
 from omni.serve import keys
 
@@ -52,6 +54,14 @@ async def reset(request: web.Request) -> web.Response:
     return web.json_response({"reset": True})
 
 
+async def route_explain(request: web.Request) -> web.Response:
+    model = request.query.get("model", "")
+    if not model:
+        raise InvalidInputError("give the model to explain: /api/route/explain?model=NAME")
+    gateway = request.app[keys.GATEWAY]
+    return web.json_response(explain(gateway.registry, model, gateway.cooldowns, gateway.breakers))
+
+
 async def rate_limits(request: web.Request) -> web.Response:
     return web.json_response({"cooldowns": _accounts(request)})
 
@@ -60,3 +70,4 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/api/resilience", resilience)
     app.router.add_post("/api/resilience/reset", reset)
     app.router.add_get("/api/rate-limits", rate_limits)
+    app.router.add_get("/api/route/explain", route_explain)
