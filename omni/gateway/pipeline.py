@@ -262,6 +262,7 @@ class Gateway:
         failures: list[Failure] = []
         resting: list[float] = []
         broken: list[str] = []
+        trail: list[tuple[str, str, str]] = []  # only filled when something goes wrong
         target: Target | None = None
         for target in targets:
             if len(failures) >= MAX_ATTEMPTS:
@@ -269,9 +270,11 @@ class Gateway:
             rest = self.cooldowns.remaining(target.account_id)
             if rest:
                 resting.append(rest)
+                trail.append((target.provider_id, target.account_name, f"cooling {rest:.0f}s"))
                 continue
             if not self.breakers.allow(target.provider_id):
                 broken.append(target.provider_id)
+                trail.append((target.provider_id, target.account_name, "circuit open"))
                 continue
             record.provider_id, record.account_id = target.provider_id, target.account_id
             record.model = target.model
@@ -289,6 +292,7 @@ class Gateway:
                     else Failure(exc.status, str(exc), exc.code, client_status=exc.status)
                 )
                 failures.append(failure)
+                trail.append((target.provider_id, target.account_name, failure.code))
                 self.cooldowns.failed(target.account_id, failure)
                 self.breakers.failed(target.provider_id, failure, target.breaker)
                 if failure.action == "stop":
@@ -297,6 +301,9 @@ class Gateway:
             self.cooldowns.succeeded(target.account_id)
             self.breakers.succeeded(target.provider_id)
             record.attempts = len(failures) + 1
+            if trail:
+                trail.append((target.provider_id, target.account_name, "ok"))
+                record.route = orjson.dumps(trail).decode()
             reply.headers["X-OmniRoute-Fallback-Attempts"] = str(len(failures))
             return reply
         if not failures and broken and not resting:
@@ -329,6 +336,8 @@ class Gateway:
                 )
             )
         record.attempts = len(failures)
+        if trail:
+            record.route = orjson.dumps(trail).decode()
         headers = route_headers(record, target) if target is not None else {}
         headers["X-OmniRoute-Fallback-Attempts"] = str(max(0, len(failures) - 1))
         return self.failure_reply(dialect, failures[-1], record, started, headers)

@@ -111,9 +111,11 @@ CREATE TABLE combos (
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
--- How many targets a request tried, and the combo it asked for.
+-- How many targets a request tried, the combo it asked for, and (when anything was
+-- skipped or failed) the route taken: JSON [[provider, account, outcome], ...].
 ALTER TABLE usage_log ADD COLUMN attempts INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE usage_log ADD COLUMN combo TEXT;
+ALTER TABLE usage_log ADD COLUMN route TEXT;
 """ + _version_triggers("combos")
 
 MIGRATIONS: tuple[Migration, ...] = (

@@ -37,6 +37,7 @@ class UsageRecord:
     error: str | None = None
     attempts: int = 1
     combo: str | None = None
+    route: str | None = None  # JSON [[provider, account, outcome], ...] when not first-try
 
 
 _COLUMNS = [f.name for f in fields(UsageRecord)]

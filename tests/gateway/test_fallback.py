@@ -7,6 +7,7 @@ All targets point at the one fake upstream; each has its own API key, so the rec
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +74,12 @@ async def test_combo_falls_through_429_and_timeout_then_skips_the_cooling_accoun
 
     rows = await usage_rows(http, settings)
     assert (rows[0]["attempts"], rows[0]["combo"], rows[0]["provider_id"]) == (3, "chain", "p3")
+    assert json.loads(rows[0]["route"]) == [
+        ["p1", "default", "upstream_429"], ["p2", "default", "upstream_timeout"],
+        ["p3", "default", "ok"],
+    ]  # fmt: skip
+    provider, account, outcome = json.loads(rows[1]["route"])[0]
+    assert (provider, account) == ("p1", "default") and outcome.startswith("cooling ")
 
 
 async def test_a_plain_400_is_returned_at_once(setup: Callable[..., Any], upstream: Any) -> None:
