@@ -231,6 +231,9 @@ class Request:
     stream_usage: bool = False  # the client asked for usage in the stream
     user: str | None = None
     extras: Extras = field(default_factory=dict)
+    # The decoder reshaped the client's body (e.g. moved mid-conversation system text):
+    # an upstream of the same dialect gets the re-encoded request, not the original bytes.
+    normalised: bool = False
 
     @property
     def system_text(self) -> str:

@@ -353,7 +353,7 @@ class Gateway:
     ) -> Reply:
         """One attempt through the IR (or same-dialect pass-through) at ``target``."""
         upstream_dialect = Dialect(target.format)
-        if upstream_dialect is dialect:
+        if upstream_dialect is dialect and not request.normalised:
             if dialect is not Dialect.GEMINI:
                 obj["model"] = target.model
             payload = obj

@@ -100,11 +100,22 @@ def decode_request(
             system_parts.append(part)
 
     messages = []
+    normalised = False
     for i, raw in enumerate(require_list(body.get("messages"), "messages")):
         message = require_dict(raw, f"'messages[{i}]'")
         role = message.get("role")
+        if role == "system":
+            # Mid-conversation system text (Claude Code's beta for models it does not know):
+            # kept as system text, since few upstreams accept it between turns.
+            for part in _content(message.get("content"), f"messages[{i}].content"):
+                if isinstance(part, ir.Text):
+                    system_parts.append(part)
+            normalised = True
+            continue
         if role not in ("user", "assistant"):
-            raise InvalidInputError(f"'messages[{i}].role' must be 'user' or 'assistant'")
+            raise InvalidInputError(
+                f"'messages[{i}].role' must be 'user', 'assistant' or 'system', not {role!r}"
+            )
         parts = _content(message.get("content"), f"messages[{i}].content")
         messages.append(ir.Message(role, parts, rest(message, {"role", "content"})))
 
@@ -150,6 +161,7 @@ def decode_request(
         stream_usage=True,  # Anthropic streams always carry usage
         user=user if isinstance(user, str) else None,
         extras={A: extras} if extras else {},
+        normalised=normalised,
     )
 
 

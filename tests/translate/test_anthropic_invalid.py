@@ -22,7 +22,7 @@ MESSAGES = [{"role": "user", "content": "hi"}]
         ({"model": 3, "messages": MESSAGES}, "model"),
         ({"model": "m", "messages": {}}, "messages"),
         ({"model": "m", "messages": ["hi"]}, "messages[0]"),
-        ({"model": "m", "messages": [{"role": "system", "content": "x"}]}, "messages[0].role"),
+        ({"model": "m", "messages": [{"role": "tool", "content": "x"}]}, "messages[0].role"),
         ({"model": "m", "messages": [{"role": "user", "content": 5}]}, "messages[0].content"),
         ({"model": "m", "messages": [{"role": "user", "content": [5]}]}, "messages[0].content[0]"),
         ({"model": "m", "messages": [{"role": "user", "content": [{"text": "x"}]}]}, ".type"),
