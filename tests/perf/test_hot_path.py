@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
+import omni
 from tests.fakes.upstream import Reply
 
-OMNI_DIR = os.sep + "omni" + os.sep
+OMNI_DIR = os.path.dirname(omni.__file__) + os.sep  # the package itself, nothing else
 REQUESTS = 20
 
 
@@ -27,11 +28,7 @@ class CallCounter:
         self.calls = 0
 
     def __call__(self, frame: FrameType, event: str, arg: Any) -> None:
-        if (
-            event == "call"
-            and OMNI_DIR in frame.f_code.co_filename
-            and (os.sep + "tests" + os.sep not in frame.f_code.co_filename)
-        ):
+        if event == "call" and frame.f_code.co_filename.startswith(OMNI_DIR):
             self.calls += 1
 
 
