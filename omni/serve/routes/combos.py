@@ -7,47 +7,21 @@ snapshot after a change so the combo answers at once.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from aiohttp import web
 
 from omni.admin.combos import ComboService
 from omni.errors import InvalidInputError
 from omni.serve import keys
-
-T = TypeVar("T")
+from omni.serve.routes._admin import json_fields, run_service
 
 _CREATE_FIELDS: dict[str, type] = {"name": str, "steps": list, "strategy": str}
 _EDIT_FIELDS: dict[str, type] = {"steps": list, "strategy": str}
 
 
-async def _run(request: web.Request, call: Callable[[], T], changes: bool = False) -> T:
-    result = await asyncio.get_running_loop().run_in_executor(None, call)
-    if changes:
-        request.app[keys.GATEWAY].reload()
-    return result
-
-
 async def _body(request: web.Request, fields: dict[str, type]) -> dict[str, Any]:
-    """The JSON object body, each known field of its type (``null`` means left out)."""
-    try:
-        data = await request.json()
-    except ValueError:
-        raise InvalidInputError("the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    args: dict[str, Any] = {}
-    for name, value in data.items():
-        kind = fields.get(name)
-        if kind is None:
-            raise InvalidInputError(f"unknown field '{name}'")
-        if value is None:
-            continue
-        if not isinstance(value, kind):
-            raise InvalidInputError(f"field '{name}' must be a {kind.__name__}")
-        args[name] = value
+    args = await json_fields(request, fields)
     if any(not isinstance(s, str) for s in args.get("steps") or []):
         raise InvalidInputError("field 'steps' must be a list of strings")
     return args
@@ -58,7 +32,7 @@ def _service(request: web.Request) -> ComboService:
 
 
 async def list_combos(request: web.Request) -> web.Response:
-    return web.json_response({"combos": await _run(request, _service(request).list_all)})
+    return web.json_response({"combos": await run_service(request, _service(request).list_all)})
 
 
 async def create_combo(request: web.Request) -> web.Response:
@@ -68,24 +42,26 @@ async def create_combo(request: web.Request) -> web.Response:
     if "steps" not in args:
         raise InvalidInputError("field 'steps' is required: the models to try, in order")
     service = _service(request)
-    result = await _run(request, lambda: service.create(**args), changes=True)
+    result = await run_service(request, lambda: service.create(**args), changes=True)
     return web.json_response(result, status=201)
 
 
 async def get_combo(request: web.Request) -> web.Response:
     service, name = _service(request), request.match_info["name"]
-    return web.json_response(await _run(request, lambda: service.get(name)))
+    return web.json_response(await run_service(request, lambda: service.get(name)))
 
 
 async def edit_combo(request: web.Request) -> web.Response:
     args = await _body(request, _EDIT_FIELDS)
     service, name = _service(request), request.match_info["name"]
-    return web.json_response(await _run(request, lambda: service.edit(name, **args), changes=True))
+    return web.json_response(
+        await run_service(request, lambda: service.edit(name, **args), changes=True)
+    )
 
 
 async def delete_combo(request: web.Request) -> web.Response:
     service, name = _service(request), request.match_info["name"]
-    return web.json_response(await _run(request, lambda: service.remove(name), changes=True))
+    return web.json_response(await run_service(request, lambda: service.remove(name), changes=True))
 
 
 def setup(app: web.Application) -> None:

@@ -6,19 +6,14 @@ provider's model list), reload the routing snapshot so the change applies at onc
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from aiohttp import web
 
 from omni.admin.providers import ProviderService
 from omni.errors import InvalidInputError
 from omni.serve import keys
+from omni.serve.routes._admin import json_fields, run_service
 
-T = TypeVar("T")
-
-_ADD_FIELDS = {
+_ADD_FIELDS: dict[str, type] = {
     "name": str,
     "base_url": str,
     "api_key": str,
@@ -30,53 +25,33 @@ _ADD_FIELDS = {
 }
 
 
-async def _run(request: web.Request, call: Callable[[], T], changes: bool = False) -> T:
-    result = await asyncio.get_running_loop().run_in_executor(None, call)
-    if changes:
-        request.app[keys.GATEWAY].reload()
-    return result
-
-
 async def list_providers(request: web.Request) -> web.Response:
     service = ProviderService(request.app[keys.ADMIN])
-    return web.json_response({"providers": await _run(request, service.list_all)})
+    return web.json_response({"providers": await run_service(request, service.list_all)})
 
 
 async def add_provider(request: web.Request) -> web.Response:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise InvalidInputError("the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    args: dict[str, Any] = {}
-    for name, value in data.items():
-        kind = _ADD_FIELDS.get(name)
-        if kind is None:
-            raise InvalidInputError(f"unknown field '{name}'")
-        if value is not None and not isinstance(value, kind):
-            raise InvalidInputError(f"field '{name}' must be a {kind.__name__}")
-        args[name] = value
+    args = await json_fields(request, _ADD_FIELDS)
     if not isinstance(args.get("name"), str):
         raise InvalidInputError("field 'name' is required")
     if any(not isinstance(m, str) for m in args.get("models") or []):
         raise InvalidInputError("field 'models' must be a list of strings")
     name = args.pop("name")
     service = ProviderService(request.app[keys.ADMIN])
-    result = await _run(request, lambda: service.add(name, **args), changes=True)
+    result = await run_service(request, lambda: service.add(name, **args), changes=True)
     return web.json_response(result, status=201)
 
 
 async def get_provider(request: web.Request) -> web.Response:
     service = ProviderService(request.app[keys.ADMIN])
     name = request.match_info["provider_id"]
-    return web.json_response(await _run(request, lambda: service.get(name)))
+    return web.json_response(await run_service(request, lambda: service.get(name)))
 
 
 async def delete_provider(request: web.Request) -> web.Response:
     service = ProviderService(request.app[keys.ADMIN])
     name = request.match_info["provider_id"]
-    return web.json_response(await _run(request, lambda: service.remove(name), changes=True))
+    return web.json_response(await run_service(request, lambda: service.remove(name), changes=True))
 
 
 def setup(app: web.Application) -> None:

@@ -1,0 +1,43 @@
+"""Helpers shared by the management routes: typed JSON bodies, services on a thread."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from aiohttp import web
+
+from omni.errors import InvalidInputError
+from omni.serve import keys
+
+T = TypeVar("T")
+
+
+async def run_service(request: web.Request, call: Callable[[], T], changes: bool = False) -> T:
+    """Run a (synchronous) service call on a worker thread; after a change, reload routing."""
+    result = await asyncio.get_running_loop().run_in_executor(None, call)
+    if changes:
+        request.app[keys.GATEWAY].reload()
+    return result
+
+
+async def json_fields(request: web.Request, fields: dict[str, type]) -> dict[str, Any]:
+    """The JSON object body, each known field of its type; ``null`` means left out."""
+    try:
+        data = await request.json()
+    except ValueError:
+        raise InvalidInputError("the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInputError("the request body must be a JSON object")
+    args: dict[str, Any] = {}
+    for name, value in data.items():
+        kind = fields.get(name)
+        if kind is None:
+            raise InvalidInputError(f"unknown field '{name}'")
+        if value is None:
+            continue
+        if not isinstance(value, kind):
+            raise InvalidInputError(f"field '{name}' must be a {kind.__name__}")
+        args[name] = value
+    return args
