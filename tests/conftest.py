@@ -32,6 +32,24 @@ def settings(omni_home: Path) -> Settings:
     return load_settings()
 
 
+async def run_omni(*args: str, check: bool = True) -> tuple[int, str, str]:
+    """Run ``python -m omni ARGS`` without blocking the loop; (exit code, stdout, stderr)."""
+    import asyncio
+    import sys
+
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "omni", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    async with asyncio.timeout(60):
+        out, err = await proc.communicate()
+    code = proc.returncode if proc.returncode is not None else -1
+    if check and code != 0:
+        raise AssertionError(f"omni {' '.join(args)} -> {code}\n{out.decode()}\n{err.decode()}")
+    return code, out.decode(), err.decode()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

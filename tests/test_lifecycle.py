@@ -21,28 +21,11 @@ from omni.config import load_settings
 from omni.store import usage as usage_repo
 from omni.store.db import Database
 from tests.conftest import free_port
+from tests.conftest import run_omni as omni
 from tests.fakes.upstream import Reply, Usage
 
 pytestmark = pytest.mark.slow
 SECRET = "sk-upstream-LIFECYCLE-7f3a9c"
-
-
-async def omni(*args: str, check: bool = True) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "omni",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
-    async with asyncio.timeout(60):
-        out, err = await proc.communicate()
-    code = proc.returncode if proc.returncode is not None else -1
-    if check and code != 0:
-        raise AssertionError(f"omni {' '.join(args)} -> {code}\n{out.decode()}\n{err.decode()}")
-    return code, out.decode(), err.decode()
 
 
 def _rows() -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, run_omni
 from tests.fakes.upstream import FakeUpstream, Recorded, Reply
 
 # Pinned to the versions documented in docs/reference/clients.md §3.
@@ -128,20 +128,8 @@ def _text(data: str | bytes | None) -> str:
 
 
 async def omni(*args: str) -> str:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "omni",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        stdin=asyncio.subprocess.DEVNULL,
-    )
-    async with asyncio.timeout(60):
-        out, err = await proc.communicate()
-    if proc.returncode != 0:
-        raise AssertionError(f"omni {' '.join(args)} -> {proc.returncode}\n{out!r}\n{err!r}")
-    return out.decode()
+    """``python -m omni ARGS`` (raises with its output when it fails); its stdout."""
+    return (await run_omni(*args))[1]
 
 
 @dataclass
