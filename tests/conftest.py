@@ -50,6 +50,25 @@ async def run_omni(*args: str, check: bool = True) -> tuple[int, str, str]:
     return code, out.decode(), err.decode()
 
 
+async def wait_healthy(url: str, proc: Any) -> None:
+    """Wait until the omni server at ``url`` answers its health check; fail if ``proc``
+    (its asyncio subprocess) exits first."""
+    import asyncio
+
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http, asyncio.timeout(30):
+        while proc.returncode is None:
+            try:
+                async with http.get(f"{url}/api/monitoring/health") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.05)
+    raise AssertionError(f"omni serve exited with {proc.returncode} before it was healthy")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

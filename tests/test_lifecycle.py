@@ -20,7 +20,7 @@ import pytest
 from omni.config import load_settings
 from omni.store import usage as usage_repo
 from omni.store.db import Database
-from tests.conftest import free_port
+from tests.conftest import free_port, wait_healthy
 from tests.conftest import run_omni as omni
 from tests.fakes.upstream import Reply, Usage
 
@@ -31,18 +31,6 @@ SECRET = "sk-upstream-LIFECYCLE-7f3a9c"
 def _rows() -> list[dict[str, Any]]:
     with Database(load_settings().paths.database).session() as conn:
         return list(reversed(usage_repo.recent(conn, 1000)))
-
-
-async def _wait_healthy(url: str) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(20):
-        while True:
-            try:
-                async with http.get(f"{url}/api/monitoring/health") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
 
 
 async def _curl(url: str, body: dict[str, Any]) -> str:
@@ -162,7 +150,7 @@ async def test_foreground_serve_stops_gracefully(
         stderr=asyncio.subprocess.PIPE,
     )
     try:
-        await _wait_healthy(url)
+        await wait_healthy(url, proc)
         # A stream in flight when the signal arrives still completes, and is recorded.
         upstream.push(Reply(text="a b c d e", chunks=5, chunk_delay=0.1, usage=Usage(9, 5)))
         async with aiohttp.ClientSession() as http:

@@ -21,10 +21,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
 import pytest
 
-from tests.conftest import free_port, run_omni
+from tests.conftest import free_port, run_omni, wait_healthy
 from tests.fakes.upstream import FakeUpstream, Recorded, Reply
 
 # Pinned to the versions documented in docs/reference/clients.md §3.
@@ -166,19 +165,6 @@ class Gateway:
         return [r for r in self.fake.requests if r.method == "POST" and marker in r.text]
 
 
-async def _wait_healthy(url: str, proc: asyncio.subprocess.Process) -> None:
-    async with aiohttp.ClientSession() as http, asyncio.timeout(30):
-        while proc.returncode is None:
-            try:
-                async with http.get(f"{url}/api/monitoring/health") as response:
-                    if response.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.05)
-    raise AssertionError(f"omni serve exited with {proc.returncode} before it was healthy")
-
-
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeUpstream]:
     """The fake upstream; anything not scripted (side requests) gets a plain text answer."""
@@ -214,7 +200,7 @@ async def gateway(
         stderr=subprocess.STDOUT,
     )
     try:
-        await _wait_healthy(url, proc)
+        await wait_healthy(url, proc)
         yield Gateway(url, fake, side, proc, log_path)
     finally:
         if proc.returncode is None:
