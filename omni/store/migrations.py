@@ -118,9 +118,37 @@ ALTER TABLE usage_log ADD COLUMN combo TEXT;
 ALTER TABLE usage_log ADD COLUMN route TEXT;
 """ + _version_triggers("combos")
 
+M003_SETTINGS = """
+-- Settings changed at run time through the API (JSON values), e.g. 'require_login'.
+CREATE TABLE settings (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL,             -- JSON
+    updated_at  TEXT NOT NULL
+);
+-- Every management action: who did what to which object, from where, and how it went.
+CREATE TABLE audit_log (
+    id          INTEGER PRIMARY KEY,
+    ts          TEXT NOT NULL,
+    actor       TEXT NOT NULL,             -- 'admin', 'cli', 'key:<prefix>', 'anonymous'
+    action      TEXT NOT NULL,             -- e.g. 'login', 'key.create', 'provider.remove'
+    target      TEXT,
+    ip          TEXT,
+    outcome     TEXT NOT NULL,             -- 'ok' | 'failed' | 'denied'
+    detail      TEXT                       -- JSON, never a secret
+);
+CREATE INDEX audit_log_ts ON audit_log (ts);
+-- Provider circuit breakers that were open, so a restart does not hammer a sick provider.
+CREATE TABLE breaker_state (
+    provider_id TEXT PRIMARY KEY,
+    failures    INTEGER NOT NULL,
+    open_until  REAL NOT NULL              -- Unix time
+);
+""" + _version_triggers("settings")
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
+    Migration(3, "m003_settings_audit_breakers", M003_SETTINGS),
 )
 LATEST = MIGRATIONS[-1].id
 
