@@ -14,6 +14,7 @@ import aiohttp
 import orjson
 
 from omni.errors import InvalidInputError, UpstreamError
+from omni.gateway.answers import read_answer, read_json
 from omni.gateway.pipeline import Gateway, Reply, parse_object, route_headers, stamp
 from omni.ir import Dialect
 from omni.providers.executor import Target, send
@@ -59,7 +60,7 @@ async def embeddings(
         headers = route_headers(record, target)
         if upstream.status >= 400:
             return await gateway.error_reply(upstream, dialect, target, record, started, headers)
-        answer = await gateway.read_json(upstream, target)
+        answer = await read_json(upstream, target)
         try:
             result = emb.decode_response(target.format, answer)
         except (ValueError, TypeError, AttributeError):
@@ -105,7 +106,7 @@ async def _forward(
             upstream, Dialect.OPENAI_CHAT, target, record, started, headers
         )
     content_type = upstream.content_type or "application/json"
-    raw = await gateway.read_answer(upstream, target)
+    raw = await read_answer(upstream, target)
     gateway.finish(record, started, 200, None)
     stamp(headers, record, None)
     return Reply(200, headers, body=raw, content_type=content_type)

@@ -21,8 +21,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -31,9 +30,24 @@ import orjson
 from omni import ir
 from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, OmniError, UpstreamError
-from omni.gateway import resilience, streams
+from omni.gateway import streams
+from omni.gateway.answers import (
+    AttemptFailed,
+    Reply,
+    client_status,
+    parse_object,
+    read_answer,
+    read_failure,
+    read_json,
+    route_headers,
+    stamp,
+    upstream_json,
+)
+from omni.gateway.caps import Caps, Lease
+from omni.gateway.fallback import Refresher, run_plan
 from omni.gateway.registry import Registry, build_registry
 from omni.gateway.resilience import Breakers, Cooldowns, Failure
+from omni.gateway.routing import Router
 from omni.gateway.usage import UsageRecorder
 from omni.ir import Dialect, Usage
 from omni.providers.catalog import load_catalog
@@ -47,48 +61,16 @@ from omni.translate import openai_chat
 from omni.translate.codec import StreamEncoder, codec
 from omni.translate.replay import response_events
 
+__all__ = ["Gateway", "Reply", "client_status", "parse_object", "route_headers", "stamp"]
+
 log = logging.getLogger("omni.gateway")
 
-_MAX_ERROR_BODY = 64 * 1024
-MAX_ATTEMPTS = 8  # targets tried per request at most
-MAX_COOLDOWN_WAIT_S = 2.0  # when every account rests, wait this long at most for one
 _STREAM_TYPES = ("text/event-stream", "application/x-ndjson")
 _ID_PREFIX = {
     Dialect.OPENAI_CHAT: "chatcmpl-",
     Dialect.OPENAI_RESPONSES: "resp_",
     Dialect.ANTHROPIC: "msg_",
 }
-
-
-@dataclass(slots=True)
-class Reply:
-    """What the server sends back: a status, headers and a body or a byte stream."""
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    stream: AsyncIterator[bytes] | None = None
-    content_type: str = "application/json"
-
-
-def client_status(upstream_status: int) -> int:
-    """The status a client sees for an upstream error status.
-
-    The upstream rejecting omni's own credentials is not the client's fault (502, so its
-    SDK does not ask the user for a new key); rate limits and request errors pass through;
-    upstream server errors become 502.
-    """
-    if upstream_status in (401, 407) or upstream_status >= 500:
-        return 502
-    return upstream_status
-
-
-class _AttemptFailed(Exception):
-    """An attempt failed before anything reached the client; the loop decides what next."""
-
-    def __init__(self, failure: Failure) -> None:
-        super().__init__(failure.message)
-        self.failure = failure
 
 
 class Gateway:
@@ -109,10 +91,23 @@ class Gateway:
         self.usage = usage
         self.registry = Registry()
         self.cooldowns = Cooldowns()
-        self.breakers = Breakers()
         self._conn = db.connect()
+        self.breakers = Breakers(on_change=self._save_breaker)
+        self.breakers.restore(
+            {
+                row[0]: (int(row[1]), float(row[2]))
+                for row in self._conn.execute(
+                    "SELECT provider_id, failures, open_until FROM breaker_state"
+                )
+            }
+        )
+        self.router = Router()
+        self.caps = Caps()
+        self.leases: dict[str, Lease] = {}  # request id → operator-cap slots it holds
+        # Renews an account's credentials after a 401 (OAuth providers); None: cannot.
+        self.refresher: Refresher | None = None
         self._models_body = b""
-        self._first_byte = settings.first_byte_timeout
+        self.first_byte_timeout = settings.first_byte_timeout
         # Request ids: random per process, then a counter (unique without a syscall each).
         self._boot = os.urandom(6).hex()
         self._counter = itertools.count(1)
@@ -125,6 +120,10 @@ class Gateway:
         version = self.db.config_version(self._conn)
         registry = build_registry(self._conn, load_catalog(), self.settings, self.secrets, version)
         self.registry = registry
+        policy = registry.policy
+        self.breakers.profiles = policy.profiles
+        self.router.affinity_ttl = policy.affinity_ttl_s
+        self.caps.configure(policy.limits)
         self._models_body = orjson.dumps(
             {"object": "list", "data": [_model_entry(m) for m in self.model_ids()]}
         )
@@ -147,6 +146,23 @@ class Gateway:
 
     def close(self) -> None:
         self._conn.close()
+
+    def _save_breaker(self, provider_id: str, failures: int, open_until: float | None) -> None:
+        """Keep an open circuit across restarts (called on open and close only)."""
+        try:
+            if open_until is None:
+                self._conn.execute(
+                    "DELETE FROM breaker_state WHERE provider_id = ?", (provider_id,)
+                )
+            else:
+                self._conn.execute(
+                    "INSERT INTO breaker_state (provider_id, failures, open_until) VALUES "
+                    "(?, ?, ?) ON CONFLICT (provider_id) DO UPDATE SET failures = "
+                    "excluded.failures, open_until = excluded.open_until",
+                    (provider_id, failures, open_until),
+                )
+        except Exception:  # the breaker still works in memory
+            log.exception("could not save the circuit state of provider '%s'", provider_id)
 
     # -- model lists ------------------------------------------------------------------
 
@@ -179,7 +195,7 @@ class Gateway:
 
     # -- chat in any dialect -------------------------------------------------------------
 
-    async def handle(
+    def handle(
         self,
         dialect: Dialect,
         body: bytes,
@@ -188,9 +204,12 @@ class Gateway:
         wants_sse: bool = False,
         model: str | None = None,
         stream: bool | None = None,
-    ) -> Reply:
-        """Serve a chat request written in ``dialect`` (``model``/``stream`` from the URL)."""
-        return await self.run(
+    ) -> Awaitable[Reply]:
+        """Serve a chat request written in ``dialect`` (``model``/``stream`` from the URL).
+
+        Plain functions returning the awaitable (here and in :meth:`_handle`) keep the
+        coroutine chain short: every level is resumed on every upstream read."""
+        return self.run(
             dialect,
             endpoint,
             lambda record, started: self._handle(
@@ -219,7 +238,7 @@ class Gateway:
             self.finish(record, started, exc.status, None)
             raise
 
-    async def _handle(
+    def _handle(
         self,
         dialect: Dialect,
         body: bytes,
@@ -228,7 +247,7 @@ class Gateway:
         wants_sse: bool,
         model: str | None,
         stream: bool | None,
-    ) -> Reply:
+    ) -> Awaitable[Reply]:
         obj = parse_object(body)
         request: ir.Request | None = None
         if dialect is Dialect.OPENAI_CHAT:
@@ -245,104 +264,9 @@ class Gateway:
             name, record.stream = request.model, request.stream
         plan = self.registry.plan(name)
         record.requested_model, record.combo = name, plan.combo
-        return await self._attempts(dialect, obj, request, plan.targets, record, started)
+        return run_plan(self, dialect, obj, body, request, plan, record, started)
 
-    async def _attempts(
-        self,
-        dialect: Dialect,
-        obj: dict[str, Any],
-        request: ir.Request | None,
-        targets: tuple[Target, ...],
-        record: UsageRecord,
-        started: float,
-        waited: bool = False,
-    ) -> Reply:
-        """Try the targets in order until one answers; fall through on failures that
-        another target may not have, stop on ones every target would have."""
-        failures: list[Failure] = []
-        resting: list[float] = []
-        broken: list[str] = []
-        trail: list[tuple[str, str, str]] = []  # only filled when something goes wrong
-        target: Target | None = None
-        for target in targets:
-            if len(failures) >= MAX_ATTEMPTS:
-                break
-            rest = self.cooldowns.remaining(target.account_id)
-            if rest:
-                resting.append(rest)
-                trail.append((target.provider_id, target.account_name, f"cooling {rest:.0f}s"))
-                continue
-            if not self.breakers.allow(target.provider_id):
-                broken.append(target.provider_id)
-                trail.append((target.provider_id, target.account_name, "circuit open"))
-                continue
-            record.provider_id, record.account_id = target.provider_id, target.account_id
-            record.model = target.model
-            try:
-                if dialect is Dialect.OPENAI_CHAT and target.format == dialect.value:
-                    reply = await self._openai_passthrough(obj, target, record, started)
-                else:
-                    if request is None:
-                        request = openai_chat.decode_request(obj)
-                    reply = await self._exchange(dialect, obj, request, target, record, started)
-            except (_AttemptFailed, UpstreamError) as exc:
-                failure = (
-                    exc.failure
-                    if isinstance(exc, _AttemptFailed)
-                    else Failure(exc.status, str(exc), exc.code, client_status=exc.status)
-                )
-                failures.append(failure)
-                trail.append((target.provider_id, target.account_name, failure.code))
-                self.cooldowns.failed(target.account_id, failure)
-                self.breakers.failed(target.provider_id, failure, target.breaker)
-                if failure.action == "stop":
-                    break
-                continue
-            self.cooldowns.succeeded(target.account_id)
-            self.breakers.succeeded(target.provider_id)
-            record.attempts = len(failures) + 1
-            if trail:
-                trail.append((target.provider_id, target.account_name, "ok"))
-                record.route = orjson.dumps(trail).decode()
-            reply.headers["X-OmniRoute-Fallback-Attempts"] = str(len(failures))
-            return reply
-        if not failures and broken and not resting:
-            provider = broken[0]
-            failures.append(
-                Failure(
-                    503,
-                    f"provider '{provider}' is failing repeatedly and is being rested "
-                    f"(circuit open); retry in {self.breakers.retry_in(provider):.0f} s",
-                    "circuit_open",
-                    retry_after=self.breakers.retry_in(provider),
-                    client_status=503,
-                )
-            )
-        if not failures and resting:
-            soonest = min(resting)
-            if soonest <= MAX_COOLDOWN_WAIT_S and not waited:
-                await asyncio.sleep(soonest)
-                return await self._attempts(
-                    dialect, obj, request, targets, record, started, waited=True
-                )
-            failures.append(
-                Failure(
-                    429,
-                    f"every account that can serve '{record.requested_model}' is cooling down; "
-                    f"retry in {soonest:.0f} s",
-                    "all_accounts_cooling",
-                    retry_after=soonest,
-                    client_status=429,
-                )
-            )
-        record.attempts = len(failures)
-        if trail:
-            record.route = orjson.dumps(trail).decode()
-        headers = route_headers(record, target) if target is not None else {}
-        headers["X-OmniRoute-Fallback-Attempts"] = str(max(0, len(failures) - 1))
-        return self.failure_reply(dialect, failures[-1], record, started, headers)
-
-    async def _exchange(
+    async def exchange(
         self,
         dialect: Dialect,
         obj: dict[str, Any],
@@ -350,6 +274,7 @@ class Gateway:
         target: Target,
         record: UsageRecord,
         started: float,
+        first_byte_s: float,
     ) -> Reply:
         """One attempt through the IR (or same-dialect pass-through) at ``target``."""
         upstream_dialect = Dialect(target.format)
@@ -362,10 +287,10 @@ class Gateway:
             payload = codec(upstream_dialect).encode_request(request)
         upstream = await send(
             self.session, target, chat_url(target, request.stream), orjson.dumps(payload),
-            self._first_byte,
+            first_byte_s,
         )  # fmt: skip
         if upstream.status >= 400:
-            raise _AttemptFailed(await self.read_failure(upstream, target))
+            raise AttemptFailed(await read_failure(upstream, target))
         headers = route_headers(record, target)
         inbound, outbound = codec(dialect), codec(upstream_dialect)
         streamed = upstream.content_type in _STREAM_TYPES
@@ -383,7 +308,7 @@ class Gateway:
                     self.finish, passthrough=upstream_dialect is dialect,
                 )  # fmt: skip
             else:
-                answer = outbound.decode_response(await self.read_json(upstream, target))
+                answer = outbound.decode_response(await read_json(upstream, target))
                 self.finish(record, started, 200, answer.usage)
                 iterator = streams.replay(response_events(answer), encoder)
             return Reply(200, headers, stream=iterator, content_type=inbound.STREAM_CONTENT_TYPE)
@@ -392,8 +317,8 @@ class Gateway:
             raise UpstreamError(
                 f"provider '{target.provider_id}' answered a non-stream request with a stream"
             )
-        raw = await self.read_answer(upstream, target)
-        answer = outbound.decode_response(_upstream_json(raw, target))
+        raw = await read_answer(upstream, target)
+        answer = outbound.decode_response(upstream_json(raw, target))
         if upstream_dialect is dialect:
             out = raw
         else:
@@ -403,8 +328,13 @@ class Gateway:
         stamp(headers, record, answer.usage)
         return Reply(200, headers, body=out)
 
-    async def _openai_passthrough(
-        self, request: dict[str, Any], target: Target, record: UsageRecord, started: float
+    async def openai_passthrough(
+        self,
+        request: dict[str, Any],
+        target: Target,
+        record: UsageRecord,
+        started: float,
+        first_byte_s: float,
     ) -> Reply:
         stream = request.get("stream") is True
         request["model"] = target.model
@@ -417,10 +347,10 @@ class Gateway:
                 request["stream_options"] = {**base, "include_usage": True}
         upstream = await send(
             self.session, target, chat_url(target, stream), orjson.dumps(request),
-            self._first_byte,
+            first_byte_s,
         )  # fmt: skip
         if upstream.status >= 400:
-            raise _AttemptFailed(await self.read_failure(upstream, target))
+            raise AttemptFailed(await read_failure(upstream, target))
         headers = route_headers(record, target)
         if stream and upstream.content_type == "text/event-stream":
             relay = openai_chat.StreamRelay(drop_usage_chunk=not client_wants_usage)
@@ -428,49 +358,13 @@ class Gateway:
                 upstream, relay, record, started, self._stall, self.finish
             )
             return Reply(200, headers, stream=iterator, content_type="text/event-stream")
-        payload = await self.read_answer(upstream, target)
+        payload = await read_answer(upstream, target)
         usage = openai_chat.usage_from_body(payload)
         self.finish(record, started, 200, usage)
         stamp(headers, record, usage)
         return Reply(200, headers, body=payload, content_type=upstream.content_type or "")
 
     # -- upstream bodies and errors ------------------------------------------------------
-
-    async def read_answer(self, upstream: aiohttp.ClientResponse, target: Target) -> bytes:
-        try:
-            return await upstream.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            timed_out = isinstance(exc, TimeoutError)
-            raise UpstreamError(
-                f"provider '{target.provider_id}' "
-                + ("stopped sending its answer" if timed_out else "broke the connection"),
-                status=504 if timed_out else 502,
-                code="upstream_timeout" if timed_out else "upstream_cut",
-            ) from None
-        finally:
-            upstream.release()
-
-    async def read_json(self, upstream: aiohttp.ClientResponse, target: Target) -> dict[str, Any]:
-        return _upstream_json(await self.read_answer(upstream, target), target)
-
-    async def read_failure(self, upstream: aiohttp.ClientResponse, target: Target) -> Failure:
-        """An upstream error response as a :class:`Failure` (status, message, what to do)."""
-        try:
-            raw = await upstream.content.read(_MAX_ERROR_BODY)
-        except (aiohttp.ClientError, TimeoutError):
-            raw = b""
-        finally:
-            upstream.close()
-        status = upstream.status
-        detail = dialect_errors.upstream_message(raw) or f"HTTP {status}"
-        return Failure(
-            status,
-            f"provider '{target.provider_id}' answered {status}: {detail}",
-            f"upstream_{status}",
-            retry_after=resilience.retry_after(upstream.headers, detail),
-            action=resilience.classify(status, detail),
-            client_status=client_status(status),
-        )
 
     def failure_reply(
         self,
@@ -501,13 +395,18 @@ class Gateway:
         headers: dict[str, str],
     ) -> Reply:
         """The upstream's error response, passed on in the client's dialect."""
-        failure = await self.read_failure(upstream, target)
+        failure = await read_failure(upstream, target)
         return self.failure_reply(dialect, failure, record, started, headers)
 
     def finish(self, record: UsageRecord, started: float, status: int, usage: Usage | None) -> None:
         """Complete ``record`` and hand it to the batched writer."""
         record.status = status
         record.latency_ms = (time.perf_counter() - started) * 1000
+        if self.leases:
+            lease = self.leases.pop(record.request_id, None)
+            if lease is not None:
+                used = None if usage is None else (usage.input or 0) + (usage.output or 0)
+                self.caps.release(lease, used)
         if usage is not None:
             record.input_tokens = usage.input
             record.output_tokens = usage.output
@@ -520,41 +419,3 @@ class Gateway:
 def _model_entry(model_id: str) -> dict[str, Any]:
     owner = model_id.partition("/")[0]
     return {"id": model_id, "object": "model", "created": 0, "owned_by": owner}
-
-
-def route_headers(record: UsageRecord, target: Target) -> dict[str, str]:
-    return {
-        "X-OmniRoute-Request-Id": record.request_id,
-        "X-OmniRoute-Provider": target.provider_id,
-        "X-OmniRoute-Model": f"{target.provider_id}/{target.model}",
-    }
-
-
-def stamp(headers: dict[str, str], record: UsageRecord, usage: Usage | None) -> None:
-    headers["X-OmniRoute-Latency-Ms"] = f"{record.latency_ms or 0:.1f}"
-    if usage is not None:
-        headers["X-OmniRoute-Tokens-In"] = str(usage.input or 0)
-        headers["X-OmniRoute-Tokens-Out"] = str(usage.output or 0)
-
-
-def parse_object(body: bytes) -> dict[str, Any]:
-    """The client's JSON body, or a 400 saying what is wrong with it."""
-    if not body:
-        raise InvalidInputError("the request body is empty; send a JSON object")
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise InvalidInputError(f"the request body is not valid JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    return data
-
-
-def _upstream_json(raw: bytes, target: Target) -> dict[str, Any]:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        raise UpstreamError(f"provider '{target.provider_id}' sent an answer that is not JSON")
-    return data

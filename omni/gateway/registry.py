@@ -12,19 +12,24 @@ provider that lists it, and is a 400 naming the choices when several do.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, NotFoundError
-from omni.providers.catalog import Catalog
+from omni.gateway.policy import ComboSpec, Policy, build_policy, combo_spec
+from omni.providers.catalog import Catalog, ModelInfo
 from omni.providers.executor import Target
 from omni.providers.http import auth_headers
 from omni.store import combos as combo_repo
 from omni.store import providers as repo
+from omni.store import settings as settings_repo
 from omni.store.driver import Connection
 from omni.store.secrets import SecretBox
+
+log = logging.getLogger("omni.gateway")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,15 +40,41 @@ class ProviderEntry:
     format: str
     targets: tuple[Target, ...]
     models: tuple[str, ...]
+    strategy: str = "fill-first"  # how its accounts take turns
+    info: dict[str, ModelInfo] = field(default_factory=dict)  # catalog facts by model id
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One model to try: its accounts (best first) and the step's own options."""
+
+    model: str  # as written in the combo or by the client
+    targets: tuple[Target, ...]
+    strategy: str = "fill-first"  # account strategy of the provider
+    weight: int = 1
+    retries: int = 0  # extra tries on the same account after a transient failure
+    timeout: float | None = None  # first-byte deadline; None: the provider's or global
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
-    """The targets to try for one model string, in order: every usable account of the
-    provider, or of each step of a combo (nested combos expanded)."""
+    """What to try for one model string: one step, or a combo's steps (nested combos
+    flattened) ordered per request by ``strategy``."""
 
-    targets: tuple[Target, ...]
+    steps: tuple[Step, ...]
     combo: str | None = None
+    strategy: str = "priority"
+    max_attempts: int | None = None
+    # The order when nothing varies per request (steps as written, accounts by priority)
+    # and whether that is the order every request gets (no strategy reorders it).
+    pairs: tuple[tuple[Step, Target], ...] = ()
+    fixed: bool = True
+    choices: bool = False  # some step has several accounts (session affinity applies)
+
+    @property
+    def targets(self) -> tuple[Target, ...]:
+        """Every target in the default order (no account tried twice for one model)."""
+        return tuple(target for _, target in self.pairs)
 
 
 MAX_COMBO_DEPTH = 3
@@ -54,7 +85,8 @@ class Registry:
     providers: dict[str, ProviderEntry] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
     model_owners: dict[str, list[str]] = field(default_factory=dict)
-    combos: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    combos: dict[str, ComboSpec] = field(default_factory=dict)
+    policy: Policy = field(default_factory=Policy)
     version: int = -1
     _plans: dict[str, Plan] = field(default_factory=dict)
 
@@ -69,79 +101,117 @@ class Registry:
         cached = self._plans.get(model)
         if cached is not None:
             return cached
-        if model in self.combos:
-            targets = self._expand_combo(model, 1)
-            if not targets:
+        combo = self.combos.get(model)
+        if combo is not None:
+            steps = self._expand_combo(combo, 1)
+            if not steps:
                 raise NotFoundError(
                     f"combo '{model}' has no step that can be served now",
                     hint=f"check its steps with 'omni combos show {model}'",
                 )
-            plan = Plan(tuple(targets), combo=model)
+            plan = _planned(tuple(steps), model, combo.strategy, combo.max_attempts)
         else:
-            plan = Plan(self._targets(model))
+            plan = _planned((self._step(model),))
         if len(self._plans) < 4096:
             self._plans[model] = plan
         return plan
 
     def resolve(self, model: str) -> Target:
         """The first target for a model string."""
-        return self.plan(model).targets[0]
+        return self.plan(model).steps[0].targets[0]
 
-    def _expand_combo(self, name: str, depth: int) -> list[Target]:
-        targets: list[Target] = []
-        for step in self.combos[name]:
-            if step in self.combos:
-                if depth < MAX_COMBO_DEPTH and step != name:
-                    targets += self._expand_combo(step, depth + 1)
+    def _expand_combo(self, combo: ComboSpec, depth: int) -> list[Step]:
+        steps: list[Step] = []
+        for name in combo.steps:
+            inner = self.combos.get(name)
+            if inner is not None:
+                if depth < MAX_COMBO_DEPTH and inner is not combo:
+                    steps += self._expand_combo(inner, depth + 1)
                 continue
+            options = combo.options.get(name, {})
             try:
-                targets += self._targets(step)
+                step = self._step(name, options.get("account"))
             except (NotFoundError, InvalidInputError):
                 continue  # a step that cannot be served is skipped, the others still run
-        seen: set[tuple[int, str]] = set()
-        unique = []
-        for target in targets:
-            key = (target.account_id, target.model)
-            if key not in seen:
-                seen.add(key)
-                unique.append(target)
-        return unique
+            steps.append(
+                replace(
+                    step,
+                    weight=int(options.get("weight", 1)),
+                    retries=int(options.get("retries", combo.retries)),
+                    timeout=options.get("timeout_s", combo.timeout),
+                )
+            )
+        return steps
 
-    def _targets(self, model: str) -> tuple[Target, ...]:
+    def _step(self, model: str, account: str | None = None) -> Step:
+        entry, upstream_model = self._owner(model)
+        targets = entry.targets
+        if account is not None:
+            targets = tuple(t for t in targets if t.account_name == account)
+        if not targets:
+            raise NotFoundError(
+                f"provider '{entry.id}' has no enabled account"
+                + (f" named '{account}'" if account else ""),
+                hint=f"add one with 'omni providers add {entry.id} --api-key …'",
+            )
+        info = entry.info.get(upstream_model)
+        timeout = self.policy.timeouts.get(entry.id)
+        return Step(
+            model,
+            tuple(replace(t, model=upstream_model, info=info) for t in targets),
+            entry.strategy,
+            timeout=timeout,
+        )
+
+    def _owner(self, model: str) -> tuple[ProviderEntry, str]:
         if not model:
             raise InvalidInputError("the request names no model", hint="set 'model'")
         prefix, sep, rest = model.partition("/")
         entry = self.provider(prefix) if sep else None
         if entry is not None and rest:
-            upstream_model = rest
-        else:
-            owners = self.model_owners.get(model, [])
-            if len(owners) > 1:
-                choices = ", ".join(f"{p}/{model}" for p in owners)
-                raise InvalidInputError(
-                    f"model '{model}' is served by several providers; choose one of: {choices}"
-                )
-            if not owners:
-                known = ", ".join(sorted(self.providers)) or "none configured"
-                raise ModelNotFoundError(
-                    f"unknown model '{model}': no provider or combo is configured for it "
-                    f"(providers: {known})",
-                    hint="use '<provider>/<model>', e.g. 'openai/gpt-4o-mini'",
-                )
-            entry, upstream_model = self.providers[owners[0]], model
-        if not entry.targets:
-            raise NotFoundError(
-                f"provider '{entry.id}' has no enabled account",
-                hint=f"add one with 'omni providers add {entry.id} --api-key …'",
+            return entry, rest
+        owners = self.model_owners.get(model, [])
+        if len(owners) > 1:
+            choices = ", ".join(f"{p}/{model}" for p in owners)
+            raise InvalidInputError(
+                f"model '{model}' is served by several providers; choose one of: {choices}"
             )
-        return tuple(replace(t, model=upstream_model) for t in entry.targets)
+        if not owners:
+            known = ", ".join(sorted(self.providers)) or "none configured"
+            raise ModelNotFoundError(
+                f"unknown model '{model}': no provider or combo is configured for it "
+                f"(providers: {known})",
+                hint="use '<provider>/<model>', e.g. 'openai/gpt-4o-mini'",
+            )
+        return self.providers[owners[0]], model
+
+
+def _planned(
+    steps: tuple[Step, ...],
+    combo: str | None = None,
+    strategy: str = "priority",
+    max_attempts: int | None = None,
+) -> Plan:
+    plan = Plan(steps, combo, strategy, max_attempts)
+    pairs: list[tuple[Step, Target]] = []
+    seen: set[tuple[int, str]] = set()
+    for step in steps:
+        for target in step.targets:
+            if (target.account_id, target.model) not in seen:
+                seen.add((target.account_id, target.model))
+                pairs.append((step, target))
+    fixed = (len(steps) == 1 or strategy in ("priority", "fill-first")) and all(
+        len(s.targets) == 1 or s.strategy == "fill-first" for s in steps
+    )
+    choices = any(len(s.targets) > 1 for s in steps)
+    return replace(plan, pairs=tuple(pairs), fixed=fixed, choices=choices)
 
 
 def build_registry(
     conn: Connection, catalog: Catalog, settings: Settings, secrets: SecretBox, version: int
 ) -> Registry:
     """Read providers, accounts and models from the store into a new :class:`Registry`."""
-    registry = Registry(version=version)
+    registry = Registry(version=version, policy=_policy(conn))
     models_by_provider: dict[str, list[str]] = {}
     for provider_id, model_id in repo.list_models(conn):
         models_by_provider.setdefault(provider_id, []).append(model_id)
@@ -183,15 +253,38 @@ def build_registry(
         if spec is not None:
             models += [m.id for m in spec.models if m.id not in models]
         registry.providers[row.id] = ProviderEntry(
-            row.id, row.format, tuple(targets), tuple(models)
+            row.id,
+            row.format,
+            tuple(targets),
+            tuple(models),
+            registry.policy.strategies.get(row.id, registry.policy.account_strategy),
+            {m.id: m for m in spec.models} if spec is not None else {},
         )
         if spec is not None and spec.alias != row.id:
             registry.aliases.setdefault(spec.alias, row.id)
         for model_id in models:
             registry.model_owners.setdefault(model_id, []).append(row.id)
     for combo in combo_repo.list_combos(conn):
-        registry.combos[combo.name] = combo.steps
+        try:
+            registry.combos[combo.name] = combo_spec(
+                combo.name, combo.strategy, combo.steps, combo.config
+            )
+        except InvalidInputError as exc:  # written by hand or by a newer omni
+            log.warning("combo '%s' has invalid options (%s); ignoring them", combo.name, exc)
+            registry.combos[combo.name] = ComboSpec(combo.name, combo.strategy, combo.steps)
     return registry
+
+
+def _policy(conn: Connection) -> Policy:
+    """The stored routing policy (validated when it was written; defaults if unreadable)."""
+    try:
+        return build_policy(
+            settings_repo.get_setting(conn, "resilience"),
+            settings_repo.get_setting(conn, "rate_limits"),
+        )
+    except (InvalidInputError, ValueError) as exc:
+        log.warning("the stored routing policy is invalid (%s); using the defaults", exc)
+        return Policy()
 
 
 def _is_loopback(url: str) -> bool:

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
 from multidict import CIMultiDictProxy
+
+from omni.gateway.policy import DEFAULT_PROFILES, BreakerProfile
 
 Action = Literal["next", "stop"]
 
@@ -104,16 +106,16 @@ class Cooldowns:
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.clock = clock
-        self._until: dict[int, float] = {}
+        self.resting: dict[int, float] = {}  # account → rests until (monotonic time)
         self._strikes: dict[int, int] = {}
 
     def remaining(self, account_id: int) -> float:
-        until = self._until.get(account_id)
+        until = self.resting.get(account_id)
         if until is None:
             return 0.0
         left = until - self.clock()
         if left <= 0:
-            del self._until[account_id]
+            del self.resting[account_id]
             return 0.0
         return left
 
@@ -133,7 +135,7 @@ class Cooldowns:
             return 0.0
         seconds = min(seconds, MAX_COOLDOWN_S)
         if seconds > 0:
-            self._until[account_id] = self.clock() + seconds
+            self.resting[account_id] = self.clock() + seconds
         return seconds
 
     def succeeded(self, account_id: int) -> None:
@@ -142,26 +144,14 @@ class Cooldowns:
 
     def snapshot(self) -> dict[int, float]:
         """Accounts resting now and the seconds left (for the admin API and the TUI)."""
-        return {a: left for a in list(self._until) if (left := self.remaining(a)) > 0}
+        return {a: left for a in list(self.resting) if (left := self.remaining(a)) > 0}
 
     def reset(self) -> None:
-        self._until.clear()
+        self.resting.clear()
         self._strikes.clear()
 
 
-@dataclass(frozen=True, slots=True)
-class BreakerProfile:
-    """How many failures in a row open a provider's circuit, and for how long."""
-
-    failures: int
-    open_s: float
-
-
-PROFILES = {
-    "oauth": BreakerProfile(8, 60.0),
-    "apikey": BreakerProfile(12, 30.0),
-    "local": BreakerProfile(2, 15.0),
-}
+PROFILES = DEFAULT_PROFILES
 
 
 @dataclass(slots=True)
@@ -174,14 +164,31 @@ class _Circuit:
 class Breakers:
     """Per-provider circuit breakers: closed → open (skip the provider) → half-open (one
     trial request) → closed again on success. Only failures that say the provider itself
-    is unwell count (5xx, timeouts, connection errors), not rate limits or bad requests."""
+    is unwell count (5xx, timeouts, connection errors), not rate limits or bad requests.
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    ``on_change(provider, failures, open_until_wall)`` is told when a circuit opens
+    (``open_until_wall`` as Unix time) or closes (``None``), so the state can outlive a
+    restart; :meth:`restore` loads it back."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[str, int, float | None], None] | None = None,
+    ) -> None:
         self.clock = clock
-        self._circuits: dict[str, _Circuit] = {}
+        self.on_change = on_change
+        self.profiles: Mapping[str, BreakerProfile] = DEFAULT_PROFILES
+        self.tripped: dict[str, _Circuit] = {}  # providers that failed lately
+
+    def restore(self, saved: Mapping[str, tuple[int, float]]) -> None:
+        """Reopen circuits saved as ``{provider: (failures, open_until as Unix time)}``."""
+        offset = self.clock() - time.time()
+        for provider_id, (failures, until) in saved.items():
+            if until > time.time():
+                self.tripped[provider_id] = _Circuit(failures, until + offset)
 
     def allow(self, provider_id: str) -> bool:
-        circuit = self._circuits.get(provider_id)
+        circuit = self.tripped.get(provider_id)
         if circuit is None or not circuit.open_until:
             return True
         if self.clock() < circuit.open_until or circuit.trial:
@@ -190,7 +197,7 @@ class Breakers:
         return True
 
     def state(self, provider_id: str) -> str:
-        circuit = self._circuits.get(provider_id)
+        circuit = self.tripped.get(provider_id)
         if circuit is None or not circuit.open_until:
             return "closed"
         if self.clock() < circuit.open_until:
@@ -200,19 +207,24 @@ class Breakers:
     def failed(self, provider_id: str, failure: Failure, profile: str) -> None:
         if not (failure.status >= 500 or failure.status == 408):
             return
-        circuit = self._circuits.setdefault(provider_id, _Circuit())
+        circuit = self.tripped.setdefault(provider_id, _Circuit())
         circuit.failures += 1
-        rule = PROFILES.get(profile, PROFILES["apikey"])
+        rule = self.profiles.get(profile) or self.profiles["apikey"]
         if circuit.trial or circuit.failures >= rule.failures:
             circuit.open_until = self.clock() + rule.open_s
             circuit.trial = False
+            if self.on_change is not None:
+                wall = time.time() + rule.open_s
+                self.on_change(provider_id, circuit.failures, wall)
 
     def succeeded(self, provider_id: str) -> None:
-        if provider_id in self._circuits:
-            del self._circuits[provider_id]
+        if provider_id in self.tripped:
+            circuit = self.tripped.pop(provider_id)
+            if circuit.open_until and self.on_change is not None:
+                self.on_change(provider_id, 0, None)
 
     def retry_in(self, provider_id: str) -> float:
-        circuit = self._circuits.get(provider_id)
+        circuit = self.tripped.get(provider_id)
         return max(0.0, circuit.open_until - self.clock()) if circuit else 0.0
 
     def snapshot(self) -> dict[str, dict[str, float | int | str]]:
@@ -222,8 +234,12 @@ class Breakers:
                 "failures": c.failures,
                 "retry_in_s": self.retry_in(pid),
             }
-            for pid, c in self._circuits.items()
+            for pid, c in self.tripped.items()
         }
 
     def reset(self) -> None:
-        self._circuits.clear()
+        opened = [pid for pid, c in self.tripped.items() if c.open_until]
+        self.tripped.clear()
+        if self.on_change is not None:
+            for provider_id in opened:
+                self.on_change(provider_id, 0, None)

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from omni.errors import UpstreamError
+from omni.gateway.answers import read_json
 from omni.gateway.pipeline import Gateway, parse_object
 from omni.ir import Dialect
 from omni.providers.endpoints import count_tokens_url
@@ -58,7 +59,7 @@ async def _upstream_count(
         upstream.close()
         return None
     try:
-        data = await gateway.read_json(upstream, target)
+        data = await read_json(upstream, target)
     except UpstreamError:
         return None
     count = data.get("input_tokens", data.get("totalTokens"))

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 
 from omni.errors import UpstreamError
+from omni.providers.catalog import ModelInfo
 
 # aiohttp writes a bytes body in one go and warns above 1 MiB; larger ones go as a stream.
 _LARGE_BODY = 1024 * 1024
@@ -34,6 +35,7 @@ class Target:
     model: str
     headers: dict[str, str] = field(default_factory=dict)
     breaker: str = "apikey"  # circuit-breaker profile: apikey | oauth | local
+    info: ModelInfo | None = None  # the catalog's facts about ``model``, when known
 
 
 async def send(

@@ -7,8 +7,9 @@ name, or an alias); the gateway resolves steps when it builds its routing snapsh
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from omni.store.driver import Connection
 
@@ -20,6 +21,7 @@ class ComboRow:
     steps: tuple[str, ...]
     created_at: str
     updated_at: str
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 def _row(row: object) -> ComboRow:
@@ -30,16 +32,23 @@ def _row(row: object) -> ComboRow:
         steps=tuple(json.loads(r["steps"])),  # type: ignore[index]
         created_at=r["created_at"],  # type: ignore[index]
         updated_at=r["updated_at"],  # type: ignore[index]
+        config=json.loads(r["config"]),  # type: ignore[index]
     )
 
 
-def upsert_combo(conn: Connection, name: str, strategy: str, steps: list[str]) -> None:
+def upsert_combo(
+    conn: Connection,
+    name: str,
+    strategy: str,
+    steps: list[str],
+    config: dict[str, Any] | None = None,
+) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     conn.execute(
-        "INSERT INTO combos (name, strategy, steps, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET strategy = excluded.strategy, "
-        "steps = excluded.steps, updated_at = excluded.updated_at",
-        (name, strategy, json.dumps(steps), now, now),
+        "INSERT INTO combos (name, strategy, steps, config, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET strategy = excluded.strategy, "
+        "steps = excluded.steps, config = excluded.config, updated_at = excluded.updated_at",
+        (name, strategy, json.dumps(steps), json.dumps(config or {}), now, now),
     )
 
 

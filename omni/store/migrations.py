@@ -145,10 +145,16 @@ CREATE TABLE breaker_state (
 );
 """ + _version_triggers("settings")
 
+M007_COMBO_CONFIG = """
+-- A combo's options: retries, first-byte timeout, attempt cap, per-step weight/account/...
+ALTER TABLE combos ADD COLUMN config TEXT NOT NULL DEFAULT '{}';
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
     Migration(3, "m003_settings_audit_breakers", M003_SETTINGS),
+    Migration(7, "m007_combo_config", M007_COMBO_CONFIG),
 )
 LATEST = MIGRATIONS[-1].id
 
