@@ -70,6 +70,7 @@ app.add_typer(combos_cmd.app, name="combos", rich_help_panel="Manage")
 app.add_typer(config_cmd.app, name="config", rich_help_panel="Manage")
 app.add_typer(routing_cmd.route_app, name="route", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.resilience_app, name="resilience", rich_help_panel="Inspect")
+app.add_typer(routing_cmd.limits_app, name="limits", rich_help_panel="Manage")
 
 
 def main() -> None:

@@ -32,15 +32,25 @@ class AdminClient(Protocol):
     def list_combos(self) -> list[dict[str, Any]]: ...
     def get_combo(self, name: str) -> dict[str, Any]: ...
     def create_combo(
-        self, name: str, steps: list[str], strategy: str = "priority"
+        self,
+        name: str,
+        steps: list[str],
+        strategy: str = "priority",
+        config: dict[str, Any] | None = None,
     ) -> dict[str, Any]: ...
     def edit_combo(
-        self, name: str, steps: list[str] | None = None, strategy: str | None = None
+        self,
+        name: str,
+        steps: list[str] | None = None,
+        strategy: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> dict[str, Any]: ...
     def remove_combo(self, name: str) -> dict[str, Any]: ...
     def explain_route(self, model: str) -> dict[str, Any]: ...
     def resilience(self) -> dict[str, Any]: ...
     def reset_resilience(self) -> dict[str, Any]: ...
+    def routing_policy(self) -> dict[str, Any]: ...
+    def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -77,14 +87,22 @@ class LocalAdminClient:
         return self._combos.get(name)
 
     def create_combo(
-        self, name: str, steps: list[str], strategy: str = "priority"
+        self,
+        name: str,
+        steps: list[str],
+        strategy: str = "priority",
+        config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return self._combos.create(name, steps, strategy)
+        return self._combos.create(name, steps, strategy, config)
 
     def edit_combo(
-        self, name: str, steps: list[str] | None = None, strategy: str | None = None
+        self,
+        name: str,
+        steps: list[str] | None = None,
+        strategy: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        return self._combos.edit(name, steps=steps, strategy=strategy)
+        return self._combos.edit(name, steps=steps, strategy=strategy, config=config)
 
     def remove_combo(self, name: str) -> dict[str, Any]:
         return self._combos.remove(name)
@@ -95,12 +113,16 @@ class LocalAdminClient:
         return RouteService(self._ctx).explain(model)
 
     def resilience(self) -> dict[str, Any]:
-        from omni.gateway.resilience import PROFILES
+        from omni.admin.routing import RouteService
+        from omni.gateway.policy import Policy, parse_resilience
 
+        stored = RouteService(self._ctx).policy()["resilience"]
+        profiles = Policy(**parse_resilience(stored)).profiles
         # Nothing rests without a running server: cooldowns and circuits live in it.
         return {
+            "settings": stored,
             "profiles": {
-                n: {"failures": p.failures, "open_s": p.open_s} for n, p in PROFILES.items()
+                n: {"failures": p.failures, "open_s": p.open_s} for n, p in profiles.items()
             },
             "breakers": {},
             "cooldowns": [],
@@ -108,6 +130,16 @@ class LocalAdminClient:
 
     def reset_resilience(self) -> dict[str, Any]:
         return {"reset": False}
+
+    def routing_policy(self) -> dict[str, Any]:
+        from omni.admin.routing import RouteService
+
+        return RouteService(self._ctx).policy()
+
+    def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
+        from omni.admin.routing import RouteService
+
+        return RouteService(self._ctx).set_policy(name, document)
 
     def close(self) -> None:
         pass
@@ -175,16 +207,25 @@ class HttpAdminClient:
         return result
 
     def create_combo(
-        self, name: str, steps: list[str], strategy: str = "priority"
+        self,
+        name: str,
+        steps: list[str],
+        strategy: str = "priority",
+        config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body = {"name": name, "steps": steps, "strategy": strategy}
+        body = {"name": name, "steps": steps, "strategy": strategy, "config": config}
         result: dict[str, Any] = self._call("POST", "/api/combos", body)
         return result
 
     def edit_combo(
-        self, name: str, steps: list[str] | None = None, strategy: str | None = None
+        self,
+        name: str,
+        steps: list[str] | None = None,
+        strategy: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        body = {k: v for k, v in (("steps", steps), ("strategy", strategy)) if v is not None}
+        fields = (("steps", steps), ("strategy", strategy), ("config", config))
+        body = {k: v for k, v in fields if v is not None}
         result: dict[str, Any] = self._call("PUT", f"/api/combos/{name}", body)
         return result
 
@@ -205,6 +246,17 @@ class HttpAdminClient:
     def reset_resilience(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/api/resilience/reset")
         return result
+
+    def routing_policy(self) -> dict[str, Any]:
+        return {
+            "resilience": self._call("GET", "/api/resilience")["settings"],
+            "rate_limits": self._call("GET", "/api/rate-limit"),
+        }
+
+    def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
+        path = "/api/resilience" if name == "resilience" else "/api/rate-limit"
+        self._call("PUT", path, document)
+        return self.routing_policy()
 
     def close(self) -> None:
         self._http.close()

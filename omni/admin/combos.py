@@ -15,6 +15,7 @@ from typing import Any
 
 from omni.admin import AdminContext
 from omni.errors import ConflictError, InvalidInputError, NotFoundError
+from omni.gateway.policy import parse_combo_config
 from omni.providers.catalog import load_catalog
 from omni.store import combos as repo
 from omni.store import providers as providers_repo
@@ -43,6 +44,7 @@ def _describe(row: repo.ComboRow) -> dict[str, Any]:
         "name": row.name,
         "strategy": row.strategy,
         "steps": list(row.steps),
+        "config": row.config,
         "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
@@ -102,7 +104,13 @@ class ComboService:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
 
-    def create(self, name: str, steps: list[str], strategy: str = "priority") -> dict[str, Any]:
+    def create(
+        self,
+        name: str,
+        steps: list[str],
+        strategy: str = "priority",
+        config: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         if not isinstance(name, str) or not _NAME.match(name):
             raise InvalidInputError(
                 f"invalid combo name {name!r}: use 1-64 lower-case letters, digits, '.', '_' "
@@ -110,6 +118,7 @@ class ComboService:
             )
         cleaned = _check_steps(name, steps)
         checked = _check_strategy(strategy)
+        options = parse_combo_config(config, cleaned)
         spec = load_catalog().get(name)
         if spec is not None:
             raise InvalidInputError(
@@ -125,21 +134,32 @@ class ComboService:
                     f"combo '{name}' already exists",
                     hint=f"change it with 'omni combos edit {name}' or remove it first",
                 )
-            self._save(conn, name, checked, cleaned)
+            self._save(conn, name, checked, cleaned, options)
             return self._get(conn, name)
 
     def edit(
-        self, name: str, steps: list[str] | None = None, strategy: str | None = None
+        self,
+        name: str,
+        steps: list[str] | None = None,
+        strategy: str | None = None,
+        config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        if steps is None and strategy is None:
-            raise InvalidInputError("nothing to change: give new steps, a strategy or both")
+        """Change a combo; ``config`` replaces its options (per-step ones of steps that
+        are gone are dropped)."""
+        if steps is None and strategy is None and config is None:
+            raise InvalidInputError("nothing to change: give new steps, a strategy or options")
         with self.ctx.db.transaction() as conn:
             row = self._row(conn, name)
+            new_steps = list(row.steps) if steps is None else _check_steps(name, steps)
+            options = dict(row.config if config is None else config)
+            if isinstance(options.get("steps"), dict):
+                options["steps"] = {k: v for k, v in options["steps"].items() if k in new_steps}
             self._save(
                 conn,
                 name,
                 row.strategy if strategy is None else _check_strategy(strategy),
-                list(row.steps) if steps is None else _check_steps(name, steps),
+                new_steps,
+                parse_combo_config(options, new_steps),
             )
             return self._get(conn, name)
 
@@ -165,11 +185,13 @@ class ComboService:
         return removed
 
     @staticmethod
-    def _save(conn: Connection, name: str, strategy: str, steps: list[str]) -> None:
+    def _save(
+        conn: Connection, name: str, strategy: str, steps: list[str], config: dict[str, Any]
+    ) -> None:
         graph: dict[str, Sequence[str]] = {c.name: c.steps for c in repo.list_combos(conn)}
         graph[name] = steps
         _check_graph(graph, name)
-        repo.upsert_combo(conn, name, strategy, steps)
+        repo.upsert_combo(conn, name, strategy, steps, config)
 
     @staticmethod
     def _row(conn: Connection, name: str) -> repo.ComboRow:

@@ -20,8 +20,56 @@ _STRATEGY_HELP = (
 )
 
 
+_RETRIES = typer.Option(None, "--retries", help="Extra tries of a step after a 5xx/timeout.")
+_TIMEOUT = typer.Option(None, "--timeout", help="Seconds to the first byte, per step.")
+_MAX_ATTEMPTS = typer.Option(None, "--max-attempts", help="Targets tried per request at most.")
+_WEIGHT = typer.Option(None, "--weight", help="STEP=N: a step's weight (weighted strategy).")
+_PIN = typer.Option(None, "--pin", help="STEP=ACCOUNT: send a step to one account only.")
+
+
 def _chain(combo: dict[str, Any]) -> str:
     return " -> ".join(combo["steps"])
+
+
+def _pairs(values: list[str] | None, option: str) -> dict[str, str]:
+    pairs = {}
+    for value in values or []:
+        step, sep, setting = value.rpartition("=")
+        if not sep or not step or not setting:
+            raise typer.BadParameter(f"write {option} STEP=VALUE, not {value!r}")
+        pairs[step] = setting
+    return pairs
+
+
+def _config(
+    base: dict[str, Any],
+    retries: int | None,
+    timeout: float | None,
+    max_attempts: int | None,
+    weights: list[str] | None,
+    pins: list[str] | None,
+) -> dict[str, Any] | None:
+    """The combo's options with the command line's changes applied (None: no change)."""
+    if retries is None and timeout is None and max_attempts is None and not weights and not pins:
+        return None
+    config = dict(base)
+    for key, value in (
+        ("retries", retries),
+        ("timeout_s", timeout),
+        ("max_attempts", max_attempts),
+    ):
+        if value is not None:
+            config[key] = value
+    steps: dict[str, dict[str, Any]] = {k: dict(v) for k, v in config.get("steps", {}).items()}
+    for step, weight in _pairs(weights, "--weight").items():
+        if not weight.isdigit():
+            raise typer.BadParameter(f"--weight {step}={weight}: the weight must be a number")
+        steps.setdefault(step, {})["weight"] = int(weight)
+    for step, account in _pairs(pins, "--pin").items():
+        steps.setdefault(step, {})["account"] = account
+    if steps:
+        config["steps"] = steps
+    return config
 
 
 @app.command("create")
@@ -30,11 +78,17 @@ def create(
     name: str = typer.Argument(..., help="The combo's name; clients ask for it as the model."),
     targets: list[str] = _TARGETS,
     strategy: str = typer.Option("priority", "--strategy", help=_STRATEGY_HELP),
+    retries: int | None = _RETRIES,
+    timeout: float | None = _TIMEOUT,
+    max_attempts: int | None = _MAX_ATTEMPTS,
+    weight: list[str] | None = _WEIGHT,
+    pin: list[str] | None = _PIN,
     json_out: bool = _JSON,
 ) -> None:
     """Create a combo that tries the targets in order."""
+    config = _config({}, retries, timeout, max_attempts, weight, pin)
     with admin_from(ctx) as client:
-        combo = client.create_combo(name, list(targets), strategy)
+        combo = client.create_combo(name, list(targets), strategy, config)
     if json_out:
         print_json(combo)
         return
@@ -70,24 +124,37 @@ def show(ctx: typer.Context, name: str, json_out: bool = _JSON) -> None:
         print_json(combo)
         return
     typer.echo(f"{combo['name']}  strategy={combo['strategy']}  updated={combo['updated_at']}")
+    config = combo.get("config", {})
+    general = {k: v for k, v in config.items() if k != "steps"}
+    if general:
+        typer.echo("  " + "  ".join(f"{k}={v}" for k, v in general.items()))
     for number, step in enumerate(combo["steps"], 1):
-        typer.echo(f"  {number}. {step}")
+        extra = config.get("steps", {}).get(step, {})
+        options = "  ".join(f"{k}={v}" for k, v in extra.items())
+        typer.echo(f"  {number}. {step}" + (f"  ({options})" if options else ""))
 
 
 @app.command("edit")
 def edit(
     ctx: typer.Context,
     name: str,
-    steps: str = typer.Option(
+    steps: str | None = typer.Option(
         None, "--steps", help="Comma-separated targets replacing the old ones, in order."
     ),
-    strategy: str = typer.Option(None, "--strategy", help=_STRATEGY_HELP),
+    strategy: str | None = typer.Option(None, "--strategy", help=_STRATEGY_HELP),
+    retries: int | None = _RETRIES,
+    timeout: float | None = _TIMEOUT,
+    max_attempts: int | None = _MAX_ATTEMPTS,
+    weight: list[str] | None = _WEIGHT,
+    pin: list[str] | None = _PIN,
     json_out: bool = _JSON,
 ) -> None:
-    """Replace a combo's steps and/or change its strategy."""
+    """Replace a combo's steps, change its strategy or its options."""
     new_steps = [s.strip() for s in steps.split(",")] if steps is not None else None
     with admin_from(ctx) as client:
-        combo = client.edit_combo(name, steps=new_steps, strategy=strategy)
+        current = client.get_combo(name).get("config", {})
+        config = _config(current, retries, timeout, max_attempts, weight, pin)
+        combo = client.edit_combo(name, steps=new_steps, strategy=strategy, config=config)
     if json_out:
         print_json(combo)
         return

@@ -22,14 +22,20 @@ async def run_service(request: web.Request, call: Callable[[], T], changes: bool
     return result
 
 
-async def json_fields(request: web.Request, fields: dict[str, type]) -> dict[str, Any]:
-    """The JSON object body, each known field of its type; ``null`` means left out."""
+async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's body, which must be a JSON object."""
     try:
         data = await request.json()
     except ValueError:
         raise InvalidInputError("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInputError("the request body must be a JSON object")
+    return data
+
+
+async def json_fields(request: web.Request, fields: dict[str, type]) -> dict[str, Any]:
+    """The JSON object body, each known field of its type; ``null`` means left out."""
+    data = await json_body(request)
     args: dict[str, Any] = {}
     for name, value in data.items():
         kind = fields.get(name)

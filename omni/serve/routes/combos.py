@@ -16,8 +16,8 @@ from omni.errors import InvalidInputError
 from omni.serve import keys
 from omni.serve.routes._admin import json_fields, run_service
 
-_CREATE_FIELDS: dict[str, type] = {"name": str, "steps": list, "strategy": str}
-_EDIT_FIELDS: dict[str, type] = {"steps": list, "strategy": str}
+_CREATE_FIELDS: dict[str, type] = {"name": str, "steps": list, "strategy": str, "config": dict}
+_EDIT_FIELDS: dict[str, type] = {"steps": list, "strategy": str, "config": dict}
 
 
 async def _body(request: web.Request, fields: dict[str, type]) -> dict[str, Any]:
