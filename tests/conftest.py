@@ -103,9 +103,10 @@ def add_provider(settings: Settings) -> Callable[..., dict[str, Any]]:
 @pytest.fixture
 def make_client(aiohttp_client: Any) -> Callable[..., Any]:
     """Start an omni app (optionally with setting overrides) and return a test client."""
-    from omni.serve.app import create_app
+    from omni.serve.app import RUNNER_OPTIONS, create_app
 
     async def make(**overrides: Any) -> Any:
-        return await aiohttp_client(create_app(load_settings(overrides)))
+        app = create_app(load_settings(overrides))
+        return await aiohttp_client(app, server_kwargs=dict(RUNNER_OPTIONS))
 
     return make

@@ -237,6 +237,10 @@ class Gateway:
             record.error = exc.code
             self.finish(record, started, exc.status, None)
             raise
+        except asyncio.CancelledError:  # the client went away before the answer began
+            record.error = "client_closed"
+            self.finish(record, started, 499, None)
+            raise
 
     def _handle(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 
@@ -47,6 +48,12 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
         await session.close()
         await usage.close()
         gateway.close()
+
+
+# How the app is served (here so the tests serve it the same way): a client that goes
+# away cancels its request, so no upstream call goes on for nobody and no account is
+# charged for a failure that was never the upstream's.
+RUNNER_OPTIONS: dict[str, Any] = {"handler_cancellation": True}
 
 
 def create_app(settings: Settings) -> web.Application:

@@ -23,7 +23,7 @@ from omni import __version__
 from omni.config import Settings
 from omni.errors import ConfigError
 from omni.paths import write_private
-from omni.serve.app import create_app
+from omni.serve.app import RUNNER_OPTIONS, create_app
 
 log = logging.getLogger("omni.serve")
 
@@ -57,7 +57,11 @@ def run(settings: Settings, ready_message: bool = True) -> None:
 async def _serve(settings: Settings, ready_message: bool) -> None:
     app = create_app(settings)
     runner = web.AppRunner(
-        app, access_log=None, handle_signals=False, shutdown_timeout=SHUTDOWN_GRACE_S
+        app,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=SHUTDOWN_GRACE_S,
+        **RUNNER_OPTIONS,
     )
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
