@@ -138,7 +138,7 @@ class Registry:
                     step,
                     weight=int(options.get("weight", 1)),
                     retries=int(options.get("retries", combo.retries)),
-                    timeout=options.get("timeout_s", combo.timeout),
+                    timeout=options.get("timeout_s") or combo.timeout or step.timeout,
                 )
             )
         return steps

@@ -23,7 +23,7 @@ def test_create_get_list_edit_remove(combos: ComboService) -> None:
     assert created["name"] == "fast"
     assert created["strategy"] == "priority"
     assert created["steps"] == ["openai/gpt-4o-mini", "groq/llama"], "steps are trimmed"
-    assert set(created) == {"name", "strategy", "steps", "created_at", "updated_at"}
+    assert set(created) == {"name", "strategy", "steps", "config", "created_at", "updated_at"}
     assert combos.get("fast") == created
     combos.create("a.b_c-1", ["x/y"], strategy="p2c")
     assert [c["name"] for c in combos.list_all()] == ["a.b_c-1", "fast"]
