@@ -144,15 +144,15 @@ class ComboService:
         strategy: str | None = None,
         config: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Change a combo; ``config`` replaces its options (per-step ones of steps that
-        are gone are dropped)."""
+        """Change a combo; ``config`` replaces its options. With new ``steps``, the
+        options of steps that are gone are dropped."""
         if steps is None and strategy is None and config is None:
             raise InvalidInputError("nothing to change: give new steps, a strategy or options")
         with self.ctx.db.transaction() as conn:
             row = self._row(conn, name)
             new_steps = list(row.steps) if steps is None else _check_steps(name, steps)
             options = dict(row.config if config is None else config)
-            if isinstance(options.get("steps"), dict):
+            if steps is not None and isinstance(options.get("steps"), dict):
                 options["steps"] = {k: v for k, v in options["steps"].items() if k in new_steps}
             self._save(
                 conn,

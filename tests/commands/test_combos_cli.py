@@ -88,3 +88,30 @@ def test_errors_are_one_line_without_traceback(omni_home: Path) -> None:
 def test_create_needs_a_target(omni_home: Path) -> None:
     code, _, err = _run("combos", "create", "lonely")
     assert code == 2 and "Missing argument" in err
+
+
+def test_combo_options_from_the_command_line(omni_home: Path) -> None:
+    code, out, err = _run(
+        "combos", "create", "tuned", "a/m", "b/m", "--strategy", "weighted", "--retries", "1",
+        "--timeout", "20", "--weight", "b/m=5", "--pin", "a/m=work", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["config"] == {
+        "retries": 1,
+        "timeout_s": 20.0,
+        "steps": {"b/m": {"weight": 5}, "a/m": {"account": "work"}},
+    }
+    code, out, _ = _run("combos", "show", "tuned")
+    assert "retries=1" in out and "2. b/m  (weight=5)" in out and "1. a/m  (account=work)" in out
+
+    code, out, err = _run("combos", "edit", "tuned", "--steps", "b/m", "--max-attempts", "2")
+    assert code == 0, err
+    code, out, _ = _run("combos", "show", "tuned", "--json")
+    assert json.loads(out)["config"] == {
+        "retries": 1, "timeout_s": 20.0, "max_attempts": 2, "steps": {"b/m": {"weight": 5}},
+    }  # fmt: skip
+
+    code, _, err = _run("combos", "edit", "tuned", "--weight", "b/m=lots")
+    assert code == 2 and "the weight must be a number" in err
+    code, _, err = _run("combos", "edit", "tuned", "--pin", "x/y=acct")
+    assert code == 1 and "'x/y' is not one of the combo's steps" in err

@@ -48,3 +48,46 @@ def test_resilience_without_a_server(omni_home: Path) -> None:
     assert json.loads(out)["cooldowns"] == []
     code, _, err = _run("resilience", "reset")
     assert code == 0 and "no server is running" in err
+
+
+def test_resilience_set_changes_only_what_is_given(omni_home: Path) -> None:
+    code, out, err = _run("resilience", "set", "--max-attempts", "4", "--fallback-model",
+                          "openai/gpt-4o-mini", "--json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out) == {"max_attempts": 4, "fallback_model": "openai/gpt-4o-mini"}
+    code, out, err = _run("resilience", "set", "--provider", "openai", "--provider-strategy",
+                          "round-robin", "--first-byte-timeout", "45", "--fallback-model", "none",
+                          "--json")  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out) == {
+        "max_attempts": 4,
+        "fallback_model": None,
+        "providers": {"openai": {"account_strategy": "round-robin", "first_byte_timeout_s": 45.0}},
+    }
+    code, _, err = _run("resilience", "set", "--account-strategy", "whenever")
+    assert code == 1 and "'account_strategy' must be one of fill-first" in err
+    code, out, _ = _run("resilience", "show", "--json")
+    assert json.loads(out)["settings"]["max_attempts"] == 4
+
+
+def test_limits_set_show_rm(omni_home: Path) -> None:
+    code, _, err = _run("limits", "set", "provider", "openai", "--rpm", "60", "--concurrency", "4")
+    assert code == 0, err
+    assert "capped provider 'openai': rpm=60, concurrency=4" in err
+    code, _, err = _run("limits", "set", "model", "openai/gpt-4o", "--tpm", "100000")
+    assert code == 0, err
+    code, out, _ = _run("limits", "show", "--json")
+    assert json.loads(out) == {
+        "providers": {"openai": {"rpm": 60, "concurrency": 4}},
+        "models": {"openai/gpt-4o": {"tpm": 100000}},
+    }
+    code, out, _ = _run("limits", "show")
+    assert "openai/gpt-4o" in out and "100000" in out
+    code, _, err = _run("limits", "set", "model", "gpt-4o", "--rpm", "1")
+    assert code == 1 and "written 'provider/model'" in err
+    code, _, err = _run("limits", "set", "cluster", "x", "--rpm", "1")
+    assert code == 2 and "scope must be one of provider, model, account" in err
+    code, _, err = _run("limits", "rm", "provider", "openai")
+    assert code == 0, err
+    code, _, err = _run("limits", "rm", "provider", "openai")
+    assert code == 2 and "no caps are set for provider 'openai'" in err
