@@ -15,6 +15,7 @@ from typer.core import TyperGroup
 from omni import __version__
 from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
+from omni.commands import logs as logs_cmd
 from omni.commands import providers as providers_cmd
 from omni.commands import routing as routing_cmd
 from omni.commands import server as server_cmd
@@ -71,6 +72,7 @@ app.add_typer(config_cmd.app, name="config", rich_help_panel="Manage")
 app.add_typer(routing_cmd.route_app, name="route", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.resilience_app, name="resilience", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.limits_app, name="limits", rich_help_panel="Manage")
+app.command("logs", rich_help_panel="Inspect")(logs_cmd.logs)
 
 
 def main() -> None:

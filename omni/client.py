@@ -51,6 +51,7 @@ class AdminClient(Protocol):
     def reset_resilience(self) -> dict[str, Any]: ...
     def routing_policy(self) -> dict[str, Any]: ...
     def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]: ...
+    def request_logs(self, **filters: Any) -> list[dict[str, Any]]: ...
     def close(self) -> None: ...
 
 
@@ -140,6 +141,11 @@ class LocalAdminClient:
         from omni.admin.routing import RouteService
 
         return RouteService(self._ctx).set_policy(name, document)
+
+    def request_logs(self, **filters: Any) -> list[dict[str, Any]]:
+        from omni.admin.usage import UsageService
+
+        return UsageService(self._ctx).request_logs(**filters)
 
     def close(self) -> None:
         pass
@@ -257,6 +263,19 @@ class HttpAdminClient:
         path = "/api/resilience" if name == "resilience" else "/api/rate-limit"
         self._call("PUT", path, document)
         return self.routing_policy()
+
+    def request_logs(self, **filters: Any) -> list[dict[str, Any]]:
+        from urllib.parse import urlencode
+
+        names = {"before_id": "before"}
+        query = urlencode(
+            {names.get(k, k): str(v).lower() if isinstance(v, bool) else v
+             for k, v in filters.items() if v not in (None, False)}
+        )  # fmt: skip
+        rows: list[dict[str, Any]] = self._call("GET", f"/api/usage/request-logs?{query}")[
+            "requests"
+        ]
+        return rows
 
     def close(self) -> None:
         self._http.close()

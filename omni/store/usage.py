@@ -68,5 +68,32 @@ def recent(conn: Connection, limit: int = 100) -> list[dict[str, Any]]:
     return [dict(r) for r in rows]
 
 
+def search(
+    conn: Connection,
+    *,
+    limit: int = 100,
+    before_id: int | None = None,
+    model: str | None = None,
+    provider: str | None = None,
+    failed: bool = False,
+) -> list[dict[str, Any]]:
+    """The newest rows first, filtered: ``model`` matches the requested or served model."""
+    sql, args = f"SELECT id, {', '.join(_COLUMNS)} FROM usage_log WHERE 1 = 1", list[Any]()  # noqa: S608
+    if before_id is not None:
+        sql += " AND id < ?"
+        args.append(before_id)
+    if model:
+        sql += " AND (requested_model = ? OR model = ?)"
+        args += [model, model]
+    if provider:
+        sql += " AND provider_id = ?"
+        args.append(provider)
+    if failed:
+        sql += " AND status >= 400"
+    sql += " ORDER BY id DESC LIMIT ?"
+    args.append(limit)
+    return [dict(r) for r in conn.execute(sql, args)]
+
+
 def count(conn: Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM usage_log").fetchone()[0])

@@ -91,3 +91,10 @@ def test_limits_set_show_rm(omni_home: Path) -> None:
     assert code == 0, err
     code, _, err = _run("limits", "rm", "provider", "openai")
     assert code == 2 and "no caps are set for provider 'openai'" in err
+
+
+def test_logs_on_an_empty_store_and_as_json(omni_home: Path) -> None:
+    code, _, err = _run("logs")
+    assert code == 0 and "no requests yet" in err
+    code, out, _ = _run("logs", "--json", "--failed")
+    assert code == 0 and json.loads(out) == []

@@ -323,3 +323,28 @@ async def test_breaker_profiles_can_be_tuned(start: Any, upstream: Any, settings
     state = await (await http.get("/api/resilience", headers=admin)).json()
     assert state["profiles"]["local"] == {"failures": 1, "open_s": 60}
     assert state["breakers"]["p1"]["state"] == "open"
+
+
+# -- the route taken is stored and readable ----------------------------------------------------
+
+
+async def test_the_request_log_says_which_targets_were_tried_and_why(
+    start: Any, upstream: Any, settings: Settings
+) -> None:
+    http = await start(combo={})
+    upstream.push(Reply(status=429, headers={"Retry-After": "30"}, error_message="slow down"))
+    assert (await chat(http)).status == 200
+    assert (await chat(http)).status == 200  # p1 is resting now
+    admin = {"Authorization": f"Bearer {read_admin_token(settings.paths)}"}
+    logs = await (await http.get("/api/usage/request-logs?limit=2", headers=admin)).json()
+    newest, first = logs["requests"]
+    assert first["route"] == [
+        {"provider": "p1", "account": "default", "outcome": "upstream_429"},
+        {"provider": "p2", "account": "default", "outcome": "ok"},
+    ]
+    assert newest["route"][0]["outcome"].startswith("cooling")
+    assert (first["combo"], first["attempts"], first["provider_id"]) == ("chain", 2, "p2")
+    served_by_p1 = await http.get("/api/usage/request-logs?provider=p1", headers=admin)
+    assert (await served_by_p1.json())["requests"] == []
+    bad = await http.get("/api/usage/request-logs?limit=lots", headers=admin)
+    assert bad.status == 400

@@ -15,6 +15,7 @@ from omni.serve.routes import (
     providers,
     resilience,
     responses,
+    usage,
 )
 
 
@@ -30,5 +31,6 @@ def setup(app: web.Application) -> None:
         providers,
         combos,
         resilience,
+        usage,
     ):
         module.setup(app)
