@@ -1,16 +1,22 @@
-"""Reading the request log: what each request asked for, where it went and how it went.
+"""Usage and cost: the request log (what each request asked for, where it went, how it
+went, what it cost) and the price table.
 
-Each entry carries the route taken when anything was skipped or failed on the way
+Each log entry carries the route taken when anything was skipped or failed on the way
 (``[{"provider", "account", "outcome"}, …]``), so "why did this go to X" has an answer.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import Any
 
 from omni.admin import AdminContext
 from omni.errors import InvalidInputError
+from omni.gateway.cost import parse_overrides
+from omni.providers.catalog import load_catalog
+from omni.store import audit
+from omni.store import settings as settings_repo
 from omni.store import usage as repo
 
 MAX_LIMIT = 1000
@@ -47,3 +53,29 @@ class UsageService:
                 failed=failed,
             )  # fmt: skip
         return [_entry(row) for row in rows]
+
+
+class PricingService:
+    """List prices per model: the catalog's, and the user's overrides on top."""
+
+    def __init__(self, ctx: AdminContext) -> None:
+        self.ctx = ctx
+
+    def prices(self) -> dict[str, Any]:
+        with self.ctx.db.session() as conn:
+            overrides = settings_repo.get_setting(conn, "pricing", {})
+        rows: dict[str, dict[str, Any]] = {}
+        for provider in load_catalog().providers.values():
+            for model in provider.models:
+                if model.price is not None:
+                    rows[f"{provider.id}/{model.id}"] = {**asdict(model.price), "source": "catalog"}
+        for name, price in parse_overrides(overrides).items():
+            rows[name] = {**asdict(price), "source": "override"}
+        return {"prices": rows, "overrides": overrides}
+
+    def set_overrides(self, document: dict[str, Any], actor: str = "cli") -> dict[str, Any]:
+        parse_overrides(document)
+        with self.ctx.db.transaction() as conn:
+            settings_repo.set_setting(conn, "pricing", document)
+            audit.record(conn, actor, "settings.pricing", detail={"models": sorted(document)})
+        return self.prices()

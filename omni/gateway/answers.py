@@ -109,6 +109,8 @@ def stamp(headers: dict[str, str], record: UsageRecord, usage: Usage | None) -> 
     if usage is not None:
         headers["X-OmniRoute-Tokens-In"] = str(usage.input or 0)
         headers["X-OmniRoute-Tokens-Out"] = str(usage.output or 0)
+    if record.cost_usd is not None:
+        headers["X-OmniRoute-Response-Cost"] = f"{record.cost_usd:.8f}"
 
 
 def parse_object(body: bytes) -> dict[str, Any]:

@@ -44,10 +44,12 @@ from omni.gateway.answers import (
     upstream_json,
 )
 from omni.gateway.caps import Caps, Lease
+from omni.gateway.cost import cost_of
 from omni.gateway.fallback import Refresher, run_plan
 from omni.gateway.registry import Registry, build_registry
 from omni.gateway.resilience import Breakers, Cooldowns, Failure
 from omni.gateway.routing import Router
+from omni.gateway.telemetry import Telemetry
 from omni.gateway.usage import UsageRecorder
 from omni.ir import Dialect, Usage
 from omni.providers.catalog import load_catalog
@@ -102,6 +104,8 @@ class Gateway:
             }
         )
         self.router = Router()
+        self.telemetry = Telemetry()
+        usage.observers.append(self.telemetry.observe)
         self.caps = Caps()
         self.leases: dict[str, Lease] = {}  # request id → operator-cap slots it holds
         # Renews an account's credentials after a 401 (OAuth providers); None: cannot.
@@ -412,6 +416,9 @@ class Gateway:
                 used = None if usage is None else (usage.input or 0) + (usage.output or 0)
                 self.caps.release(lease, used)
         if usage is not None:
+            price = self.registry.prices.get((record.provider_id or "", record.model or ""))
+            if price is not None:
+                record.cost_usd = cost_of(price, usage)
             record.input_tokens = usage.input
             record.output_tokens = usage.output
             record.cache_read_tokens = usage.cache_read

@@ -19,8 +19,9 @@ from urllib.parse import urlsplit
 
 from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, NotFoundError
+from omni.gateway.cost import parse_overrides
 from omni.gateway.policy import ComboSpec, Policy, build_policy, combo_spec
-from omni.providers.catalog import Catalog, ModelInfo
+from omni.providers.catalog import Catalog, ModelInfo, Price
 from omni.providers.executor import Target
 from omni.providers.http import auth_headers
 from omni.store import combos as combo_repo
@@ -87,6 +88,7 @@ class Registry:
     model_owners: dict[str, list[str]] = field(default_factory=dict)
     combos: dict[str, ComboSpec] = field(default_factory=dict)
     policy: Policy = field(default_factory=Policy)
+    prices: dict[tuple[str, str], Price] = field(default_factory=dict)  # (provider, model)
     version: int = -1
     _plans: dict[str, Plan] = field(default_factory=dict)
 
@@ -260,10 +262,22 @@ def build_registry(
             registry.policy.strategies.get(row.id, registry.policy.account_strategy),
             {m.id: m for m in spec.models} if spec is not None else {},
         )
+        if spec is not None:
+            for model_info in spec.models:
+                if model_info.price is not None:
+                    registry.prices[(row.id, model_info.id)] = model_info.price
         if spec is not None and spec.alias != row.id:
             registry.aliases.setdefault(spec.alias, row.id)
         for model_id in models:
             registry.model_owners.setdefault(model_id, []).append(row.id)
+    try:
+        overrides = parse_overrides(settings_repo.get_setting(conn, "pricing"))
+    except InvalidInputError as exc:
+        log.warning("the stored price overrides are invalid (%s); ignoring them", exc)
+        overrides = {}
+    for name, price in overrides.items():
+        provider, _, model = name.partition("/")
+        registry.prices[(provider, model)] = price
     for combo in combo_repo.list_combos(conn):
         try:
             registry.combos[combo.name] = combo_spec(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 from omni.store import usage as usage_repo
@@ -34,6 +35,8 @@ class UsageRecorder:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.written = 0
+        # Told of every batch before it is written (telemetry), off the request path.
+        self.observers: list[Callable[[list[UsageRecord]], None]] = []
 
     def record(self, record: UsageRecord) -> None:
         self._pending.append(record)
@@ -65,6 +68,12 @@ class UsageRecorder:
             # Keep the records for the next attempt (the disk may be full or locked).
             log.exception("could not store %d usage records; will retry", len(records))
             self._pending[:0] = records
+            return
+        for observe in self.observers:
+            try:
+                observe(records)
+            except Exception:
+                log.exception("a usage observer failed")
 
     def _write(self, records: list[UsageRecord]) -> None:
         if self._conn is None:

@@ -150,11 +150,17 @@ M007_COMBO_CONFIG = """
 ALTER TABLE combos ADD COLUMN config TEXT NOT NULL DEFAULT '{}';
 """
 
+M008_COST = """
+-- What each request cost at list prices (NULL: the model's price is unknown).
+ALTER TABLE usage_log ADD COLUMN cost_usd REAL;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
     Migration(3, "m003_settings_audit_breakers", M003_SETTINGS),
     Migration(7, "m007_combo_config", M007_COMBO_CONFIG),
+    Migration(8, "m008_usage_cost", M008_COST),
 )
 LATEST = MIGRATIONS[-1].id
 

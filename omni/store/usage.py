@@ -38,6 +38,7 @@ class UsageRecord:
     attempts: int = 1
     combo: str | None = None
     route: str | None = None  # JSON [[provider, account, outcome], ...] when not first-try
+    cost_usd: float | None = None  # at list prices; None when the price is unknown
 
 
 _COLUMNS = [f.name for f in fields(UsageRecord)]

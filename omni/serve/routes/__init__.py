@@ -15,6 +15,7 @@ from omni.serve.routes import (
     providers,
     resilience,
     responses,
+    telemetry,
     usage,
 )
 
@@ -32,5 +33,6 @@ def setup(app: web.Application) -> None:
         combos,
         resilience,
         usage,
+        telemetry,
     ):
         module.setup(app)
