@@ -6,7 +6,9 @@ knows) and its secrets can be read with this installation's key. Then a backup o
 current state is taken, an older schema is migrated on a private copy, and the copy is
 written into the live database with SQLite's backup API, so a running server (and its
 open connections) sees the restored data at once. The config version is bumped past both
-the old and the restored value, so every process reloads its routes.
+the old and the restored value, so every process reloads its routes. Everything comes
+back as it was in the file except the audit log, which is a trail and only grows: entries
+newer than the file's are written back after the restore, followed by the restore itself.
 
 The full export (``exportAll``) is a ``.tar.gz`` with a snapshot whose secrets are
 removed, the settings, combos and providers as JSON (no secrets) and ``metadata.json``.
@@ -142,8 +144,10 @@ class BackupService:
             before = store.create_backup(self.ctx.db, reason)
             with self.ctx.db.session() as conn:
                 old_version = self.ctx.db.config_version(conn)
+            kept_audit = store.audit_since(self.ctx.db, copy)
             store.restore_into(self.ctx.db, copy)
             with self.ctx.db.transaction() as conn:
+                store.append_audit(conn, kept_audit)
                 new_version = max(old_version, self.ctx.db.config_version(conn)) + 1
                 self.ctx.db.set_meta(conn, "config_version", str(new_version))
                 audit.record(

@@ -393,6 +393,38 @@ def restore_into(db: Database, source: Path) -> None:
         raise StoreError(f"cannot restore the database: {exc}") from None
 
 
+_AUDIT_COLUMNS = "ts, actor, action, target, ip, outcome, detail"
+
+
+def audit_since(db: Database, copy: Path) -> list[tuple[Any, ...]]:
+    """Audit rows of the live database newer than the newest in the file ``copy``: the
+    audit trail outlives a restore, so these are written back after it."""
+    conn = _connect_file(copy)
+    try:
+        row = conn.execute("SELECT MAX(ts) FROM audit_log").fetchone()
+    except Error:
+        row = None
+    finally:
+        conn.close()
+    newest = "" if row is None or row[0] is None else str(row[0])
+    with db.session() as live:
+        return [
+            tuple(r)
+            for r in live.execute(
+                f"SELECT {_AUDIT_COLUMNS} FROM audit_log WHERE ts > ? ORDER BY id",  # noqa: S608
+                (newest,),
+            )
+        ]
+
+
+def append_audit(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Write audit rows kept from before a restore (see :func:`audit_since`)."""
+    conn.executemany(
+        f"INSERT INTO audit_log ({_AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
+        rows,
+    )
+
+
 _SECRET_COLUMN = re.compile(r"(secret|token|password|hash|credential|api_?key)", re.IGNORECASE)
 
 
