@@ -136,6 +136,7 @@ async def test_restore_refuses_bad_names(
     for body, status, text in [
         ({"name": "../omni.sqlite"}, 400, "is not a backup name"),
         ({"name": "omni-20200101-000000.sqlite"}, 404, "no backup named"),
+        ({"backupId": "omni-20200101-000000.sqlite"}, 404, "no backup named"),  # OmniRoute's
         ({}, 400, "field 'name' is required"),
         ({"name": 3}, 400, "must be a str"),
     ]:

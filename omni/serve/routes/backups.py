@@ -49,11 +49,12 @@ async def create_backup(request: web.Request) -> web.Response:
 
 
 async def restore_backup(request: web.Request) -> web.Response:
-    args = await json_fields(request, {"name": str})
-    if "name" not in args:
+    args = await json_fields(request, {"name": str, "backupId": str})
+    name = args.get("name", args.get("backupId"))  # backupId: OmniRoute's field name
+    if name is None:
         raise InvalidInputError("field 'name' is required: the backup to restore")
     service = _service(request)
-    result = await run_service(request, lambda: service.restore(args["name"]), changes=True)
+    result = await run_service(request, lambda: service.restore(name), changes=True)
     _after_replace(request)
     return web.json_response(result)
 
