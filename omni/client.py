@@ -8,6 +8,8 @@ command is one code path. :func:`connect` picks the right one.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, Protocol
 
 from omni.config import Settings
@@ -18,6 +20,9 @@ from omni.errors import (
     OmniError,
     ServerNotRunningError,
 )
+
+Progress = Callable[[int, int | None], None]
+"""Told (bytes done, bytes in all if known) as a file moves; for progress bars."""
 
 
 class AdminClient(Protocol):
@@ -52,6 +57,13 @@ class AdminClient(Protocol):
     def routing_policy(self) -> dict[str, Any]: ...
     def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]: ...
     def request_logs(self, **filters: Any) -> list[dict[str, Any]]: ...
+    def list_backups(self) -> list[dict[str, Any]]: ...
+    def create_backup(self) -> dict[str, Any]: ...
+    def restore_backup(self, name: str) -> dict[str, Any]: ...
+    def export_backup(
+        self, target: Path, full: bool = False, progress: Progress | None = None
+    ) -> dict[str, Any]: ...
+    def import_backup(self, source: Path, progress: Progress | None = None) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -146,6 +158,39 @@ class LocalAdminClient:
         from omni.admin.usage import UsageService
 
         return UsageService(self._ctx).request_logs(**filters)
+
+    def _backups(self) -> Any:
+        from omni.admin.backups import BackupService
+
+        return BackupService(self._ctx, actor="cli")
+
+    def list_backups(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._backups().list_all()
+        return result
+
+    def create_backup(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._backups().create()
+        return result
+
+    def restore_backup(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._backups().restore(name)
+        return result
+
+    def export_backup(
+        self, target: Path, full: bool = False, progress: Progress | None = None
+    ) -> dict[str, Any]:
+        service = self._backups()
+        result: dict[str, Any] = service.export_all(target) if full else service.export(target)
+        if progress is not None:
+            progress(result["size"], result["size"])
+        return result
+
+    def import_backup(self, source: Path, progress: Progress | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._backups().import_file(source, source.name)
+        if progress is not None:
+            size = source.stat().st_size
+            progress(size, size)
+        return result
 
     def close(self) -> None:
         pass
@@ -277,8 +322,98 @@ class HttpAdminClient:
         ]
         return rows
 
+    def list_backups(self) -> list[dict[str, Any]]:
+        backups: list[dict[str, Any]] = self._call("GET", "/api/db-backups")["backups"]
+        return backups
+
+    def create_backup(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PUT", "/api/db-backups")
+        return result
+
+    def restore_backup(self, name: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/api/db-backups", {"name": name})
+        return result
+
+    def export_backup(
+        self, target: Path, full: bool = False, progress: Progress | None = None
+    ) -> dict[str, Any]:
+        import os
+
+        import httpx
+
+        path = "/api/db-backups/exportAll" if full else "/api/db-backups/export"
+        part = target.with_name(f".{target.name}.part")
+        try:
+            with self._http.stream("GET", path, timeout=httpx.Timeout(30, read=600)) as response:
+                if response.status_code >= 400:
+                    response.read()
+                    _raise_for(response)
+                total = int(response.headers.get("Content-Length") or 0) or None
+                done = 0
+                fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                with os.fdopen(fd, "wb") as handle:
+                    for chunk in response.iter_bytes(1 << 20):
+                        handle.write(chunk)
+                        done += len(chunk)
+                        if progress is not None:
+                            progress(done, total)
+            part.replace(target)
+        except httpx.HTTPError as exc:
+            part.unlink(missing_ok=True)
+            raise ServerNotRunningError(
+                f"the export from {self._http.base_url} failed: {type(exc).__name__}"
+            ) from None
+        return {"file": str(target), "size": done}
+
+    def import_backup(self, source: Path, progress: Progress | None = None) -> dict[str, Any]:
+        import httpx
+
+        try:
+            total = source.stat().st_size
+        except OSError as exc:
+            raise InvalidInputError(f"cannot read {source}: {exc.strerror}") from None
+
+        def chunks() -> Iterator[bytes]:
+            done = 0
+            with source.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    done += len(block)
+                    if progress is not None:
+                        progress(done, total)
+                    yield block
+
+        try:
+            response = self._http.post(
+                "/api/db-backups/import",
+                params={"name": source.name},
+                content=chunks(),
+                headers={"Content-Type": "application/vnd.sqlite3", "Content-Length": str(total)},
+                timeout=httpx.Timeout(30, read=600, write=600),
+            )
+        except httpx.HTTPError as exc:
+            raise ServerNotRunningError(
+                f"the import to {self._http.base_url} failed: {type(exc).__name__}"
+            ) from None
+        _raise_for(response)
+        result: dict[str, Any] = response.json()
+        return result
+
     def close(self) -> None:
         self._http.close()
+
+
+def _raise_for(response: Any) -> None:
+    """Raise the error a failed answer of the admin API stands for."""
+    if response.status_code < 400:
+        return
+    message = f"server answered HTTP {response.status_code}"
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("error"), dict):
+        message = str(data["error"].get("message", message))
+    raise _ERRORS.get(response.status_code, OmniError)(message)
 
 
 def connect(settings: Settings, url: str | None = None, token: str | None = None) -> AdminClient:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from omni.config import load_settings
+from omni.config import Settings, load_settings
 from omni.errors import OmniError
 
 
@@ -21,11 +21,23 @@ def main(argv: list[str] | None = None) -> int:
         )
         from omni.serve.runner import run
 
-        run(settings)
+        if run(settings):
+            _restart(settings)
     except OmniError as exc:
         print(f"omni: {exc}", file=sys.stderr)  # noqa: T201
         return 1
     return 0
+
+
+def _restart(settings: Settings) -> None:
+    """Become a fresh server process (same pid) on the same address."""
+    import os
+
+    from omni.process import server_command
+
+    sys.stderr.flush()
+    command = server_command(settings)
+    os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
 
 
 if __name__ == "__main__":

@@ -16,12 +16,14 @@ from typing import Any
 from aiohttp import web
 
 from omni.admin import AdminContext
+from omni.admin.ipfilter import IpFilter, IpRules
 from omni.admin.token import ensure_admin_token
 from omni.config import Settings
 from omni.gateway.pipeline import Gateway
 from omni.gateway.usage import UsageRecorder
 from omni.providers.http import create_session
-from omni.serve import keys, middlewares, routes
+from omni.serve import ipfilter, keys, middlewares, routes
+from omni.serve.lifecycle import Lifecycle
 from omni.store.db import open_database
 from omni.store.secrets import load_secret_box
 
@@ -60,10 +62,12 @@ def create_app(settings: Settings) -> web.Application:
     """A ready-to-run omni server application for ``settings``."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[middlewares.errors, middlewares.admin_auth],
+        middlewares=[middlewares.errors, ipfilter.ip_filter, middlewares.admin_auth],
     )
     app[keys.SETTINGS] = settings
     app[keys.STARTED_AT] = time.time()
+    app[keys.IP_FILTER] = IpFilter(IpRules())
+    app[keys.LIFECYCLE] = Lifecycle()
     app.cleanup_ctx.append(_engine)
     routes.setup(app)
     return app

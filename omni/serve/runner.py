@@ -3,6 +3,8 @@
 ``run`` installs uvloop when available, binds the socket, writes ``server.json`` (pid,
 address) in the runtime dir so the CLI can find the server, and on SIGINT or SIGTERM stops
 accepting, lets in-flight requests finish, flushes pending writes and removes the file.
+``POST /api/shutdown`` and ``/api/restart`` take the same path through the app's
+:class:`~omni.serve.lifecycle.Lifecycle`; ``run`` then says whether to start again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from omni import __version__
 from omni.config import Settings
 from omni.errors import ConfigError
 from omni.paths import write_private
+from omni.serve import keys
 from omni.serve.app import RUNNER_OPTIONS, create_app
 
 log = logging.getLogger("omni.serve")
@@ -39,8 +42,9 @@ def local_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def run(settings: Settings, ready_message: bool = True) -> None:
-    """Serve until SIGINT/SIGTERM (blocking)."""
+def run(settings: Settings, ready_message: bool = True) -> bool:
+    """Serve until SIGINT/SIGTERM or a stop through the API (blocking); True when the
+    server was asked to restart."""
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -49,13 +53,16 @@ def run(settings: Settings, ready_message: bool = True) -> None:
     try:
         import uvloop
     except ImportError:
-        asyncio.run(_serve(settings, ready_message))
+        return asyncio.run(_serve(settings, ready_message))
     else:
-        uvloop.run(_serve(settings, ready_message))
+        restart: bool = uvloop.run(_serve(settings, ready_message))
+        return restart
 
 
-async def _serve(settings: Settings, ready_message: bool) -> None:
+async def _serve(settings: Settings, ready_message: bool) -> bool:
     app = create_app(settings)
+    lifecycle = app[keys.LIFECYCLE]
+    lifecycle.managed = True
     runner = web.AppRunner(
         app,
         access_log=None,
@@ -93,16 +100,16 @@ async def _serve(settings: Settings, ready_message: bool) -> None:
     )
     if ready_message:
         log.info("omni %s listening on %s", __version__, url)
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, lifecycle.stop)
     try:
-        await stop.wait()
+        await lifecycle.stopping.wait()
         log.info("stopping: finishing in-flight requests and flushing writes")
     finally:
         await runner.cleanup()
         with contextlib.suppress(FileNotFoundError):
             if orjson.loads(server_file.read_bytes()).get("pid") == os.getpid():
                 server_file.unlink()
-        log.info("stopped")
+        log.info("stopped" if not lifecycle.restart else "stopped; restarting")
+    return lifecycle.restart

@@ -83,13 +83,23 @@ class Database:
 
 
 def open_database(path: Path) -> Database:
-    """Create the data folder and database file if needed (0600) and migrate it."""
+    """Create the data folder and database file if needed (0600) and migrate it.
+
+    Before migrating a database that already holds data, a backup is taken (automatic
+    backups are throttled; see :func:`omni.store.backup.auto_backup`).
+    """
     ensure_dir(path.parent)
     if not path.exists():
         fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
         os.close(fd)
     db = Database(path)
     try:
+        with db.session() as conn:
+            upgrade = bool(migrations.applied_ids(conn)) and bool(migrations.pending(conn))
+        if upgrade:
+            from omni.store.backup import auto_backup
+
+            auto_backup(db, "pre-migration")
         db.migrate()
     except Error as exc:
         raise StoreError(f"cannot prepare the database {path}: {exc}") from None

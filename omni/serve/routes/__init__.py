@@ -6,6 +6,7 @@ from aiohttp import web
 
 from omni.serve.routes import (
     anthropic,
+    backups,
     combos,
     gemini,
     media,
@@ -15,6 +16,8 @@ from omni.serve.routes import (
     providers,
     resilience,
     responses,
+    settings,
+    system,
     telemetry,
     usage,
 )
@@ -34,5 +37,8 @@ def setup(app: web.Application) -> None:
         resilience,
         usage,
         telemetry,
+        backups,
+        settings,
+        system,
     ):
         module.setup(app)
