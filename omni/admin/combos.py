@@ -13,9 +13,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from omni.admin import AdminContext
+from omni.admin import CLI, Actor, AdminContext
 from omni.errors import ConflictError, InvalidInputError, NotFoundError
 from omni.providers.catalog import load_catalog
+from omni.store import audit
 from omni.store import combos as repo
 from omni.store import providers as providers_repo
 from omni.store.driver import Connection
@@ -99,8 +100,9 @@ def _check_graph(graph: Mapping[str, Sequence[str]], changed: str) -> None:
 class ComboService:
     """Create, edit, list, show and remove combos."""
 
-    def __init__(self, ctx: AdminContext) -> None:
+    def __init__(self, ctx: AdminContext, actor: Actor = CLI) -> None:
         self.ctx = ctx
+        self.actor = actor
 
     def create(self, name: str, steps: list[str], strategy: str = "priority") -> dict[str, Any]:
         if not isinstance(name, str) or not _NAME.match(name):
@@ -126,6 +128,7 @@ class ComboService:
                     hint=f"change it with 'omni combos edit {name}' or remove it first",
                 )
             self._save(conn, name, checked, cleaned)
+            self._audit(conn, "combo.create", name)
             return self._get(conn, name)
 
     def edit(
@@ -141,6 +144,7 @@ class ComboService:
                 row.strategy if strategy is None else _check_strategy(strategy),
                 list(row.steps) if steps is None else _check_steps(name, steps),
             )
+            self._audit(conn, "combo.edit", name)
             return self._get(conn, name)
 
     def get(self, name: str) -> dict[str, Any]:
@@ -162,7 +166,11 @@ class ComboService:
                     "--steps …'), then remove it",
                 )
             repo.delete_combo(conn, name)
+            self._audit(conn, "combo.remove", name)
         return removed
+
+    def _audit(self, conn: Connection, action: str, name: str) -> None:
+        audit.record(conn, self.actor.name, action, target=name, ip=self.actor.ip)
 
     @staticmethod
     def _save(conn: Connection, name: str, strategy: str, steps: list[str]) -> None:

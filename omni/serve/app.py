@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from omni.admin import AdminContext
+from omni.admin.access import Access
 from omni.admin.token import ensure_admin_token
 from omni.config import Settings
 from omni.gateway.pipeline import Gateway
@@ -39,6 +40,9 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
     gateway = Gateway(settings, db, secrets, session, usage)
     gateway.reload()
     app[keys.GATEWAY] = gateway
+    access = Access(db, config_requires_key=settings.require_api_key)
+    access.refresh(gateway.registry.version)
+    app[keys.ACCESS] = access
     watcher = asyncio.get_running_loop().create_task(gateway.watch(), name="config-watch")
     try:
         yield
@@ -47,6 +51,7 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
         await session.close()
         await usage.close()
         gateway.close()
+        access.close()
 
 
 def create_app(settings: Settings) -> web.Application:

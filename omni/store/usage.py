@@ -38,6 +38,7 @@ class UsageRecord:
     attempts: int = 1
     combo: str | None = None
     route: str | None = None  # JSON [[provider, account, outcome], ...] when not first-try
+    api_key_id: int | None = None  # the omni API key the client authenticated with
 
 
 _COLUMNS = [f.name for f in fields(UsageRecord)]

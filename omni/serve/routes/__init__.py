@@ -6,7 +6,10 @@ from aiohttp import web
 
 from omni.serve.routes import (
     anthropic,
+    api_keys,
+    auth,
     combos,
+    compliance,
     gemini,
     media,
     monitoring,
@@ -30,5 +33,8 @@ def setup(app: web.Application) -> None:
         providers,
         combos,
         resilience,
+        auth,
+        api_keys,
+        compliance,
     ):
         module.setup(app)
