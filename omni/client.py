@@ -8,16 +8,22 @@ command is one code path. :func:`connect` picks the right one.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from omni.config import Settings
 from omni.errors import (
+    AuthError,
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     OmniError,
     ServerNotRunningError,
 )
+
+if TYPE_CHECKING:
+    from omni.admin.auth import AuthService
+    from omni.admin.keys import KeyService
 
 
 class AdminClient(Protocol):
@@ -41,6 +47,17 @@ class AdminClient(Protocol):
     def explain_route(self, model: str) -> dict[str, Any]: ...
     def resilience(self) -> dict[str, Any]: ...
     def reset_resilience(self) -> dict[str, Any]: ...
+    def list_keys(self) -> list[dict[str, Any]]: ...
+    def get_key(self, key_id: str) -> dict[str, Any]: ...
+    def create_key(self, name: str, **fields: Any) -> dict[str, Any]: ...
+    def edit_key(self, key_id: str, **fields: Any) -> dict[str, Any]: ...
+    def revoke_key(self, key_id: str) -> dict[str, Any]: ...
+    def audit_log(
+        self, action: str | None = None, limit: int = 100, before: int | None = None
+    ) -> dict[str, Any]: ...
+    def set_password(self, password: str) -> dict[str, Any]: ...
+    def lockouts(self) -> list[dict[str, Any]]: ...
+    def unlock(self, ip: str) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -109,12 +126,55 @@ class LocalAdminClient:
     def reset_resilience(self) -> dict[str, Any]:
         return {"reset": False}
 
+    def list_keys(self) -> list[dict[str, Any]]:
+        return self._keys().list_all()
+
+    def get_key(self, key_id: str) -> dict[str, Any]:
+        return self._keys().get(key_id)
+
+    def create_key(self, name: str, **fields: Any) -> dict[str, Any]:
+        return self._keys().create(name, **fields)
+
+    def edit_key(self, key_id: str, **fields: Any) -> dict[str, Any]:
+        return self._keys().edit(key_id, **fields)
+
+    def revoke_key(self, key_id: str) -> dict[str, Any]:
+        return self._keys().revoke(key_id)
+
+    def audit_log(
+        self, action: str | None = None, limit: int = 100, before: int | None = None
+    ) -> dict[str, Any]:
+        from omni.admin.audit import AuditService
+
+        return AuditService(self._ctx).entries(action, limit, before)
+
+    def set_password(self, password: str) -> dict[str, Any]:
+        return self._auth().set_password(password)
+
+    def lockouts(self) -> list[dict[str, Any]]:
+        return self._auth().lockouts()
+
+    def unlock(self, ip: str) -> dict[str, Any]:
+        return self._auth().unlock(ip)
+
+    def _keys(self) -> KeyService:
+        from omni.admin.keys import KeyService
+
+        return KeyService(self._ctx)
+
+    def _auth(self) -> AuthService:
+        from omni.admin.auth import AuthService
+
+        return AuthService(self._ctx)
+
     def close(self) -> None:
         pass
 
 
 _ERRORS: dict[int, type[OmniError]] = {
     400: InvalidInputError,
+    401: AuthError,
+    403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
 }
@@ -206,8 +266,58 @@ class HttpAdminClient:
         result: dict[str, Any] = self._call("POST", "/api/resilience/reset")
         return result
 
+    def list_keys(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call("GET", "/api/keys")["keys"]
+        return found
+
+    def get_key(self, key_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/api/keys/{_segment(key_id)}")
+        return result
+
+    def create_key(self, name: str, **fields: Any) -> dict[str, Any]:
+        body = {"name": name, **{k: v for k, v in fields.items() if v is not None}}
+        result: dict[str, Any] = self._call("POST", "/api/keys", body)
+        return result
+
+    def edit_key(self, key_id: str, **fields: Any) -> dict[str, Any]:
+        body = {k: v for k, v in fields.items() if v is not None}
+        result: dict[str, Any] = self._call("PATCH", f"/api/keys/{_segment(key_id)}", body)
+        return result
+
+    def revoke_key(self, key_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/api/keys/{_segment(key_id)}")
+        return result
+
+    def audit_log(
+        self, action: str | None = None, limit: int = 100, before: int | None = None
+    ) -> dict[str, Any]:
+        from urllib.parse import urlencode
+
+        query = {"action": action, "limit": limit, "before": before}
+        params = urlencode({k: v for k, v in query.items() if v is not None})
+        result: dict[str, Any] = self._call("GET", f"/api/compliance/audit-log?{params}")
+        return result
+
+    def set_password(self, password: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/api/auth/password", {"password": password})
+        return result
+
+    def lockouts(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call("GET", "/api/policies")["lockouts"]
+        return found
+
+    def unlock(self, ip: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/api/policies/{_segment(ip)}")
+        return result
+
     def close(self) -> None:
         self._http.close()
+
+
+def _segment(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(str(value), safe="")
 
 
 def connect(settings: Settings, url: str | None = None, token: str | None = None) -> AdminClient:

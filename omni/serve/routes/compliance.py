@@ -27,10 +27,10 @@ def _int(request: web.Request, name: str, default: int | None) -> int | None:
 async def audit_log(request: web.Request) -> web.Response:
     service = AuditService(request.app[keys.ADMIN])
     action = request.query.get("action") or None
-    limit = _int(request, "limit", 100) or 100
+    limit = _int(request, "limit", 100)
     before = _int(request, "before", None)
     return web.json_response(
-        await run_service(request, lambda: service.entries(action, limit, before))
+        await run_service(request, lambda: service.entries(action, limit or 0, before))
     )
 
 
