@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from omni.admin.token import read_admin_token
@@ -236,3 +237,24 @@ async def test_the_key_is_never_stored_or_logged_in_plain_text(
     leaks = [str(p) for p in omni_home.rglob("*") if p.is_file() and secret in p.read_bytes()]
     assert leaks == []
     assert key not in caplog.text and key[11:] not in caplog.text
+
+
+async def test_allowlist_reads_the_model_from_a_multipart_form(
+    gateway: Callable[..., Any], settings: Settings
+) -> None:
+    client = await gateway(require_api_key=True)
+    key = (await _create(client, settings, models=["fake/*"]))["key"]
+
+    def form(model: str) -> aiohttp.FormData:
+        data = aiohttp.FormData()
+        data.add_field("model", model)
+        data.add_field("file", b"RIFF0000", filename="clip.txt")
+        return data
+
+    path = "/v1/audio/transcriptions"
+    denied = await client.post(path, data=form("other/whisper-1"), headers=_bearer(key))
+    assert denied.status == 403
+    # Allowed: the handler still reads the whole form after the check (and judges the file).
+    allowed = await client.post(path, data=form("fake/whisper-1"), headers=_bearer(key))
+    assert allowed.status == 400
+    assert "unsupported audio file type '.txt'" in (await allowed.json())["error"]["message"]
