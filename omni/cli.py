@@ -13,9 +13,11 @@ import typer
 from typer.core import TyperGroup
 
 from omni import __version__
+from omni.commands import auth as auth_cmd
 from omni.commands import backup as backup_cmd
 from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
+from omni.commands import keys as keys_cmd
 from omni.commands import logs as logs_cmd
 from omni.commands import providers as providers_cmd
 from omni.commands import routing as routing_cmd
@@ -69,12 +71,14 @@ def root(
 server_cmd.register(app)
 app.add_typer(providers_cmd.app, name="providers", rich_help_panel="Manage")
 app.add_typer(combos_cmd.app, name="combos", rich_help_panel="Manage")
+app.add_typer(keys_cmd.app, name="keys", rich_help_panel="Manage")
 app.add_typer(config_cmd.app, name="config", rich_help_panel="Manage")
 app.add_typer(backup_cmd.app, name="backup", rich_help_panel="Manage")
 app.add_typer(routing_cmd.route_app, name="route", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.resilience_app, name="resilience", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.limits_app, name="limits", rich_help_panel="Manage")
 app.command("logs", rich_help_panel="Inspect")(logs_cmd.logs)
+auth_cmd.register(app)
 
 
 def main() -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from omni.config import Settings
 from omni.errors import (
+    AuthError,
     ConflictError,
+    ForbiddenError,
     InvalidInputError,
     NotFoundError,
     OmniError,
@@ -23,6 +25,10 @@ from omni.errors import (
 
 Progress = Callable[[int, int | None], None]
 """Told (bytes done, bytes in all if known) as a file moves; for progress bars."""
+
+if TYPE_CHECKING:
+    from omni.admin.auth import AuthService
+    from omni.admin.keys import KeyService
 
 
 class AdminClient(Protocol):
@@ -64,6 +70,17 @@ class AdminClient(Protocol):
         self, target: Path, full: bool = False, progress: Progress | None = None
     ) -> dict[str, Any]: ...
     def import_backup(self, source: Path, progress: Progress | None = None) -> dict[str, Any]: ...
+    def list_keys(self) -> list[dict[str, Any]]: ...
+    def get_key(self, key_id: str) -> dict[str, Any]: ...
+    def create_key(self, name: str, **fields: Any) -> dict[str, Any]: ...
+    def edit_key(self, key_id: str, **fields: Any) -> dict[str, Any]: ...
+    def revoke_key(self, key_id: str) -> dict[str, Any]: ...
+    def audit_log(
+        self, action: str | None = None, limit: int = 100, before: int | None = None
+    ) -> dict[str, Any]: ...
+    def set_password(self, password: str) -> dict[str, Any]: ...
+    def lockouts(self) -> list[dict[str, Any]]: ...
+    def unlock(self, ip: str) -> dict[str, Any]: ...
     def close(self) -> None: ...
 
 
@@ -192,12 +209,55 @@ class LocalAdminClient:
             progress(size, size)
         return result
 
+    def list_keys(self) -> list[dict[str, Any]]:
+        return self._keys().list_all()
+
+    def get_key(self, key_id: str) -> dict[str, Any]:
+        return self._keys().get(key_id)
+
+    def create_key(self, name: str, **fields: Any) -> dict[str, Any]:
+        return self._keys().create(name, **fields)
+
+    def edit_key(self, key_id: str, **fields: Any) -> dict[str, Any]:
+        return self._keys().edit(key_id, **fields)
+
+    def revoke_key(self, key_id: str) -> dict[str, Any]:
+        return self._keys().revoke(key_id)
+
+    def audit_log(
+        self, action: str | None = None, limit: int = 100, before: int | None = None
+    ) -> dict[str, Any]:
+        from omni.admin.audit import AuditService
+
+        return AuditService(self._ctx).entries(action, limit, before)
+
+    def set_password(self, password: str) -> dict[str, Any]:
+        return self._auth().set_password(password)
+
+    def lockouts(self) -> list[dict[str, Any]]:
+        return self._auth().lockouts()
+
+    def unlock(self, ip: str) -> dict[str, Any]:
+        return self._auth().unlock(ip)
+
+    def _keys(self) -> KeyService:
+        from omni.admin.keys import KeyService
+
+        return KeyService(self._ctx)
+
+    def _auth(self) -> AuthService:
+        from omni.admin.auth import AuthService
+
+        return AuthService(self._ctx)
+
     def close(self) -> None:
         pass
 
 
 _ERRORS: dict[int, type[OmniError]] = {
     400: InvalidInputError,
+    401: AuthError,
+    403: ForbiddenError,
     404: NotFoundError,
     409: ConflictError,
 }
@@ -398,6 +458,50 @@ class HttpAdminClient:
         result: dict[str, Any] = response.json()
         return result
 
+    def list_keys(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call("GET", "/api/keys")["keys"]
+        return found
+
+    def get_key(self, key_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", f"/api/keys/{_segment(key_id)}")
+        return result
+
+    def create_key(self, name: str, **fields: Any) -> dict[str, Any]:
+        body = {"name": name, **{k: v for k, v in fields.items() if v is not None}}
+        result: dict[str, Any] = self._call("POST", "/api/keys", body)
+        return result
+
+    def edit_key(self, key_id: str, **fields: Any) -> dict[str, Any]:
+        body = {k: v for k, v in fields.items() if v is not None}
+        result: dict[str, Any] = self._call("PATCH", f"/api/keys/{_segment(key_id)}", body)
+        return result
+
+    def revoke_key(self, key_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/api/keys/{_segment(key_id)}")
+        return result
+
+    def audit_log(
+        self, action: str | None = None, limit: int = 100, before: int | None = None
+    ) -> dict[str, Any]:
+        from urllib.parse import urlencode
+
+        query = {"action": action, "limit": limit, "before": before}
+        params = urlencode({k: v for k, v in query.items() if v is not None})
+        result: dict[str, Any] = self._call("GET", f"/api/compliance/audit-log?{params}")
+        return result
+
+    def set_password(self, password: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("POST", "/api/auth/password", {"password": password})
+        return result
+
+    def lockouts(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = self._call("GET", "/api/policies")["lockouts"]
+        return found
+
+    def unlock(self, ip: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/api/policies/{_segment(ip)}")
+        return result
+
     def close(self) -> None:
         self._http.close()
 
@@ -414,6 +518,12 @@ def _raise_for(response: Any) -> None:
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         message = str(data["error"].get("message", message))
     raise _ERRORS.get(response.status_code, OmniError)(message)
+
+
+def _segment(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(str(value), safe="")
 
 
 def connect(settings: Settings, url: str | None = None, token: str | None = None) -> AdminClient:

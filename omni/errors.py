@@ -14,6 +14,9 @@ what to do. The server maps these to HTTP statuses in the caller's dialect; the 
     │   └── ModelNotFoundError no configured provider serves the requested model
     ├── ConflictError          something with that name already exists
     ├── InvalidInputError      a request or argument that cannot be served as given
+    ├── AuthError              missing or wrong credentials (password, key, token)
+    ├── ForbiddenError         valid credentials that do not allow this request
+    ├── LockedOutError         too many failed logins from one address
     ├── UnsupportedError       a valid request this omni cannot serve (yet)
     ├── ServerNotRunningError  a command needs a running server and none answers
     └── UpstreamError          the upstream failed (status, timeout, connection)
@@ -81,6 +84,31 @@ class InvalidInputError(OmniError):
 
     status = 400
     code = "invalid_request"
+
+
+class AuthError(OmniError):
+    """Missing or wrong credentials: a password, an API key or a session token."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class ForbiddenError(OmniError):
+    """Valid credentials that do not allow this request (scope, model allowlist)."""
+
+    status = 403
+    code = "forbidden"
+
+
+class LockedOutError(OmniError):
+    """Too many failed logins from one address; refused for ``retry_after`` seconds."""
+
+    status = 429
+    code = "locked_out"
+
+    def __init__(self, message: str, *, retry_after: float, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
 
 
 class UnsupportedError(OmniError):

@@ -15,6 +15,18 @@ from omni.store.db import Database, open_database
 from omni.store.secrets import SecretBox, load_secret_box
 
 
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who performs a management action, for the audit log: ``cli`` for the in-process
+    client, ``admin`` (or ``key:<prefix>``) over HTTP, with the caller's address if known."""
+
+    name: str = "cli"
+    ip: str | None = None
+
+
+CLI = Actor()
+
+
 @dataclass
 class AdminContext:
     """What services need: settings, the database and (lazily) the secret box."""

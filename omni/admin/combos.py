@@ -13,10 +13,11 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from omni.admin import AdminContext
+from omni.admin import CLI, Actor, AdminContext
 from omni.errors import ConflictError, InvalidInputError, NotFoundError
 from omni.gateway.policy import parse_combo_config
 from omni.providers.catalog import load_catalog
+from omni.store import audit
 from omni.store import combos as repo
 from omni.store import providers as providers_repo
 from omni.store.driver import Connection
@@ -101,8 +102,9 @@ def _check_graph(graph: Mapping[str, Sequence[str]], changed: str) -> None:
 class ComboService:
     """Create, edit, list, show and remove combos."""
 
-    def __init__(self, ctx: AdminContext) -> None:
+    def __init__(self, ctx: AdminContext, actor: Actor = CLI) -> None:
         self.ctx = ctx
+        self.actor = actor
 
     def create(
         self,
@@ -135,6 +137,7 @@ class ComboService:
                     hint=f"change it with 'omni combos edit {name}' or remove it first",
                 )
             self._save(conn, name, checked, cleaned, options)
+            self._audit(conn, "combo.create", name)
             return self._get(conn, name)
 
     def edit(
@@ -161,6 +164,7 @@ class ComboService:
                 new_steps,
                 parse_combo_config(options, new_steps),
             )
+            self._audit(conn, "combo.edit", name)
             return self._get(conn, name)
 
     def get(self, name: str) -> dict[str, Any]:
@@ -182,7 +186,11 @@ class ComboService:
                     "--steps …'), then remove it",
                 )
             repo.delete_combo(conn, name)
+            self._audit(conn, "combo.remove", name)
         return removed
+
+    def _audit(self, conn: Connection, action: str, name: str) -> None:
+        audit.record(conn, self.actor.name, action, target=name, ip=self.actor.ip)
 
     @staticmethod
     def _save(

@@ -14,10 +14,11 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from omni.admin import AdminContext
+from omni.admin import CLI, Actor, AdminContext
 from omni.errors import InvalidInputError, NotFoundError
 from omni.providers.catalog import FORMATS, load_catalog
 from omni.providers.http import USER_AGENT, auth_headers
+from omni.store import audit
 from omni.store import providers as repo
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
@@ -34,8 +35,9 @@ def _check_url(url: str) -> str:
 class ProviderService:
     """Add, list, show and remove providers and their accounts."""
 
-    def __init__(self, ctx: AdminContext) -> None:
+    def __init__(self, ctx: AdminContext, actor: Actor = CLI) -> None:
         self.ctx = ctx
+        self.actor = actor
 
     def add(
         self,
@@ -109,6 +111,10 @@ class ProviderService:
             )
             if models:
                 repo.replace_models(conn, provider_id, models, "user")
+            audit.record(
+                conn, self.actor.name, "provider.add", target=provider_id, ip=self.actor.ip,
+                detail={"account": account, "auth": auth_type, "new": existing is None},
+            )  # fmt: skip
         warnings: list[str] = []
         if sync_models and fmt == "openai":
             effective = (
@@ -144,6 +150,9 @@ class ProviderService:
         described = self.get(name)
         with self.ctx.db.transaction() as conn:
             repo.delete_provider(conn, described["id"])
+            audit.record(
+                conn, self.actor.name, "provider.remove", target=described["id"], ip=self.actor.ip
+            )
         return described
 
     @staticmethod

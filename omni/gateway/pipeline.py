@@ -50,7 +50,7 @@ from omni.gateway.registry import Registry, build_registry
 from omni.gateway.resilience import Breakers, Cooldowns, Failure
 from omni.gateway.routing import Router
 from omni.gateway.telemetry import Telemetry
-from omni.gateway.usage import UsageRecorder
+from omni.gateway.usage import CURRENT_KEY, UsageRecorder
 from omni.ir import Dialect, Usage
 from omni.providers.catalog import load_catalog
 from omni.providers.endpoints import chat_url
@@ -234,6 +234,7 @@ class Gateway:
             request_id=f"{self._boot}{next(self._counter):010x}",
             endpoint=endpoint,
             client_dialect=dialect.value,
+            api_key_id=CURRENT_KEY.get(),
         )
         try:
             return await work(record, started)

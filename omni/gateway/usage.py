@@ -13,6 +13,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
 
 from omni.store import usage as usage_repo
 from omni.store.db import Database
@@ -20,6 +21,10 @@ from omni.store.driver import Connection
 from omni.store.usage import UsageRecord
 
 log = logging.getLogger("omni.usage")
+
+# The id of the omni API key the current request authenticated with (set by the server's
+# key check, read when the request's usage record is created).
+CURRENT_KEY: ContextVar[int | None] = ContextVar("omni_api_key", default=None)
 
 
 class UsageRecorder:

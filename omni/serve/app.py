@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from omni.admin import AdminContext
+from omni.admin.access import Access
 from omni.admin.ipfilter import IpFilter, IpRules
 from omni.admin.token import ensure_admin_token
 from omni.config import Settings
@@ -42,6 +43,9 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
     gateway = Gateway(settings, db, secrets, session, usage)
     gateway.reload()
     app[keys.GATEWAY] = gateway
+    access = Access(db, config_requires_key=settings.require_api_key)
+    access.refresh(gateway.registry.version)
+    app[keys.ACCESS] = access
     watcher = asyncio.get_running_loop().create_task(gateway.watch(), name="config-watch")
     try:
         yield
@@ -50,6 +54,7 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
         await session.close()
         await usage.close()
         gateway.close()
+        access.close()
 
 
 # How the app is served (here so the tests serve it the same way): a client that goes

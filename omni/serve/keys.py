@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from omni.admin import AdminContext
+from omni.admin.access import Access
 from omni.admin.ipfilter import IpFilter
 from omni.config import Settings
 from omni.gateway.pipeline import Gateway
@@ -14,6 +15,7 @@ SETTINGS = web.AppKey("settings", Settings)
 GATEWAY = web.AppKey("gateway", Gateway)
 ADMIN = web.AppKey("admin", AdminContext)
 ADMIN_TOKEN = web.AppKey("admin_token", str)
+ACCESS = web.AppKey("access", Access)
 STARTED_AT = web.AppKey("started_at", float)
 IP_FILTER = web.AppKey("ip_filter", IpFilter)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)

@@ -1,4 +1,8 @@
-"""Middlewares: errors in the caller's dialect, and the admin-token gate on ``/api/*``.
+"""Middlewares: errors in the caller's dialect, and the access gate.
+
+``admin_auth`` guards the management API (``/api/*``: admin token, login session,
+admin-scoped key, or anonymous under the loopback rule) and, when keys are required, the
+client API (see :mod:`omni.serve.guard`).
 
 Every failure leaves the server as that dialect's error body with a fitting status: an
 :class:`~omni.errors.OmniError` keeps its status, aiohttp's own HTTP errors (413 body too
@@ -8,20 +12,22 @@ internals. A client never sees a stack trace.
 
 from __future__ import annotations
 
-import hmac
 import logging
+import math
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from omni.errors import OmniError
 from omni.ir import Dialect
-from omni.serve import keys
+from omni.serve import guard, keys
 from omni.translate.errors import error_body
 
 log = logging.getLogger("omni.serve")
 
-PUBLIC_API = frozenset({"/api/monitoring/health"})
+PUBLIC_API = frozenset(
+    {"/api/monitoring/health", "/api/auth/login", "/api/auth/logout", "/api/auth/status"}
+)
 
 
 def dialect_of(path: str) -> Dialect:
@@ -58,7 +64,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         return await handler(request)
     except OmniError as exc:
         message = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
-        return error_response(request.path, exc.status, message, exc.code)
+        retry = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(math.ceil(retry))} if retry else None
+        return error_response(request.path, exc.status, message, exc.code, headers)
     except web.HTTPRequestEntityTooLarge as exc:
         limit = request.app[keys.SETTINGS].max_body_mb
         return (
@@ -87,17 +95,28 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 @web.middleware
 async def admin_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
-    if path.startswith("/api/") and path not in PUBLIC_API and not _is_ollama(path):
-        expected = request.app[keys.ADMIN_TOKEN]
-        given = request.headers.get("Authorization", "")
-        token = given[7:].strip() if given[:7].lower() == "bearer " else ""
-        if not token or not hmac.compare_digest(token.encode(), expected.encode()):
-            return error_response(
-                path,
-                401,
-                "the management API needs the local admin token (the omni CLI sends it for you)",
-                "admin_auth_required",
-            )
+    access = request.app[keys.ACCESS]
+    version = request.app[keys.GATEWAY].registry.version
+    if access.version != version:  # keys or toggles may have changed
+        access.refresh(version)
+    if path.startswith("/api/") and not _is_ollama(path):
+        if path not in PUBLIC_API:
+            caller = guard.identify(request, access)
+            if caller is None:
+                return error_response(
+                    path,
+                    401,
+                    "the management API needs a login (POST /api/auth/login), an admin-scoped "
+                    "API key or the local admin token (the omni CLI sends it for you)",
+                    "admin_auth_required",
+                )
+            token = guard.CALLER.set(caller)
+            try:
+                return await handler(request)
+            finally:
+                guard.CALLER.reset(token)
+    elif access.require_api_key:
+        return await guard.client_api(request, handler, access)
     return await handler(request)
 
 

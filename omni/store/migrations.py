@@ -145,6 +145,34 @@ CREATE TABLE breaker_state (
 );
 """ + _version_triggers("settings")
 
+M004_API_KEYS = """
+-- Local API keys clients send to /v1/*: only a SHA-256 hash and a display prefix are kept.
+CREATE TABLE api_keys (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL,
+    prefix      TEXT NOT NULL,             -- the key's first characters, for display
+    key_hash    TEXT NOT NULL UNIQUE,      -- hex SHA-256 of the whole key
+    scopes      TEXT NOT NULL,             -- JSON array: 'chat', 'admin'
+    models      TEXT NOT NULL DEFAULT '[]',-- JSON array of glob patterns; empty: every model
+    expires_at  TEXT,                      -- ISO 8601 UTC; NULL: never
+    enabled     INTEGER NOT NULL DEFAULT 1,
+    revoked_at  TEXT,                      -- set once, never cleared
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+-- The key a request authenticated with (last use of a key is read from here).
+ALTER TABLE usage_log ADD COLUMN api_key_id INTEGER;
+CREATE INDEX usage_log_api_key ON usage_log (api_key_id, ts) WHERE api_key_id IS NOT NULL;
+-- Failed admin logins per client address, and the lockout they led to.
+CREATE TABLE login_lockouts (
+    ip              TEXT PRIMARY KEY,
+    failures        INTEGER NOT NULL,
+    first_failed_at REAL NOT NULL,         -- Unix time; the window starts here
+    last_failed_at  REAL NOT NULL,
+    locked_until    REAL                   -- Unix time; NULL: not locked
+);
+""" + _version_triggers("api_keys")
+
 M007_COMBO_CONFIG = """
 -- A combo's options: retries, first-byte timeout, attempt cap, per-step weight/account/...
 ALTER TABLE combos ADD COLUMN config TEXT NOT NULL DEFAULT '{}';
@@ -159,6 +187,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
     Migration(3, "m003_settings_audit_breakers", M003_SETTINGS),
+    Migration(4, "m004_api_keys_and_lockouts", M004_API_KEYS),
     Migration(7, "m007_combo_config", M007_COMBO_CONFIG),
     Migration(8, "m008_usage_cost", M008_COST),
 )

@@ -208,6 +208,33 @@ async def test_import_refuses_truncated_foreign_and_newer_files_leaving_data_alo
     assert len(failed) == 5 and all(e.outcome == "failed" for e in failed)
 
 
+def _downgrade(path: Path, reference: Path, to: int) -> None:
+    """Make the database at ``path`` look written by an omni whose newest migration is
+    ``to``: drop every table, index, trigger and column later migrations added."""
+    ref = sqlite.connect(str(reference), isolation_level=None)
+    for migration in migrations.MIGRATIONS:
+        if migration.id <= to and isinstance(migration.sql, str):
+            for statement in migrations._statements(migration.sql):
+                ref.execute(statement)
+    kept = {(r[0], r[1]) for r in ref.execute("SELECT type, name FROM sqlite_master")}
+    columns = {t: _columns(ref, t) for kind, t in kept if kind == "table"}
+    ref.close()
+    conn = sqlite.connect(str(path), isolation_level=None)
+    rows = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+    for kind, name in sorted(rows.fetchall(), key=lambda r: r[0] != "trigger"):
+        if (kind, name) not in kept and name != "schema_migrations":
+            conn.execute(f"DROP {kind.upper()} IF EXISTS {name}")
+    for table, wanted in columns.items():
+        for column in _columns(conn, table) - wanted:
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    conn.execute("DELETE FROM schema_migrations WHERE id > ?", (to,))
+    conn.close()
+
+
+def _columns(conn: Any, table: str) -> set[str]:
+    return {str(r[1]) for r in conn.execute(f"PRAGMA table_info({table})")}
+
+
 async def test_import_replaces_data_raw_or_multipart_and_migrates_older_schemas(
     upstream: Any, add_provider: Callable[..., Any], make_client: Callable[..., Any],
     settings: Settings, tmp_path: Path,
@@ -229,10 +256,8 @@ async def test_import_replaces_data_raw_or_multipart_and_migrates_older_schemas(
     # Multipart, from an older omni (schema 2): migrated after import.
     old = tmp_path / "old.sqlite"
     old.write_bytes(exported)
+    _downgrade(old, tmp_path / "reference.sqlite", to=2)
     conn = sqlite.connect(str(old))
-    for table in ("settings", "audit_log", "breaker_state"):
-        conn.execute(f"DROP TABLE {table}")
-    conn.execute("DELETE FROM schema_migrations WHERE id = 3")
     conn.execute(
         "INSERT INTO combos (name, strategy, steps, created_at, updated_at) "
         "VALUES ('legacy', 'priority', '[\"alpha/m1\"]', '', '')"
@@ -246,7 +271,7 @@ async def test_import_replaces_data_raw_or_multipart_and_migrates_older_schemas(
     assert response.status == 200, await response.text()
     result = await response.json()
     assert (result["imported"], result["schema_version"]) == ("old.sqlite", 2)
-    assert result["migrated"] == ["m003_settings_audit_breakers"]
+    assert result["migrated"] == [m.name for m in migrations.MIGRATIONS if m.id > 2]
     assert await _chat(client, "legacy") == 200
     with Database(settings.paths.database).session() as conn:
         assert max(migrations.applied_ids(conn)) == migrations.LATEST

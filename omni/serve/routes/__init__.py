@@ -6,8 +6,11 @@ from aiohttp import web
 
 from omni.serve.routes import (
     anthropic,
+    api_keys,
+    auth,
     backups,
     combos,
+    compliance,
     gemini,
     media,
     monitoring,
@@ -40,5 +43,8 @@ def setup(app: web.Application) -> None:
         backups,
         settings,
         system,
+        auth,
+        api_keys,
+        compliance,
     ):
         module.setup(app)

@@ -14,6 +14,7 @@ from aiohttp import web
 from omni.admin.combos import ComboService
 from omni.errors import InvalidInputError
 from omni.serve import keys
+from omni.serve.guard import actor_of
 from omni.serve.routes._admin import json_fields, run_service
 
 _CREATE_FIELDS: dict[str, type] = {"name": str, "steps": list, "strategy": str, "config": dict}
@@ -28,7 +29,7 @@ async def _body(request: web.Request, fields: dict[str, type]) -> dict[str, Any]
 
 
 def _service(request: web.Request) -> ComboService:
-    return ComboService(request.app[keys.ADMIN])
+    return ComboService(request.app[keys.ADMIN], actor_of(request))
 
 
 async def list_combos(request: web.Request) -> web.Response:

@@ -11,6 +11,7 @@ from aiohttp import web
 from omni.admin.providers import ProviderService
 from omni.errors import InvalidInputError
 from omni.serve import keys
+from omni.serve.guard import actor_of
 from omni.serve.routes._admin import json_fields, run_service
 
 _ADD_FIELDS: dict[str, type] = {
@@ -26,7 +27,7 @@ _ADD_FIELDS: dict[str, type] = {
 
 
 async def list_providers(request: web.Request) -> web.Response:
-    service = ProviderService(request.app[keys.ADMIN])
+    service = ProviderService(request.app[keys.ADMIN], actor_of(request))
     return web.json_response({"providers": await run_service(request, service.list_all)})
 
 
@@ -37,19 +38,19 @@ async def add_provider(request: web.Request) -> web.Response:
     if any(not isinstance(m, str) for m in args.get("models") or []):
         raise InvalidInputError("field 'models' must be a list of strings")
     name = args.pop("name")
-    service = ProviderService(request.app[keys.ADMIN])
+    service = ProviderService(request.app[keys.ADMIN], actor_of(request))
     result = await run_service(request, lambda: service.add(name, **args), changes=True)
     return web.json_response(result, status=201)
 
 
 async def get_provider(request: web.Request) -> web.Response:
-    service = ProviderService(request.app[keys.ADMIN])
+    service = ProviderService(request.app[keys.ADMIN], actor_of(request))
     name = request.match_info["provider_id"]
     return web.json_response(await run_service(request, lambda: service.get(name)))
 
 
 async def delete_provider(request: web.Request) -> web.Response:
-    service = ProviderService(request.app[keys.ADMIN])
+    service = ProviderService(request.app[keys.ADMIN], actor_of(request))
     name = request.match_info["provider_id"]
     return web.json_response(await run_service(request, lambda: service.remove(name), changes=True))
 
