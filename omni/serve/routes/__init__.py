@@ -9,9 +9,12 @@ from omni.serve.routes import (
     combos,
     gemini,
     media,
+    models,
     monitoring,
     ollama,
     openai,
+    pinned,
+    provider_ops,
     providers,
     resilience,
     responses,
@@ -30,5 +33,8 @@ def setup(app: web.Application) -> None:
         providers,
         combos,
         resilience,
+        models,
+        provider_ops,
+        pinned,
     ):
         module.setup(app)
