@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
 from omni.config import Settings
 from omni.errors import (
     ConflictError,
@@ -20,7 +21,7 @@ from omni.errors import (
 )
 
 
-class AdminClient(Protocol):
+class AdminClient(ModelsAdmin, Protocol):
     """Management operations available to the CLI and the TUI."""
 
     where: str
@@ -44,7 +45,7 @@ class AdminClient(Protocol):
     def close(self) -> None: ...
 
 
-class LocalAdminClient:
+class LocalAdminClient(LocalModelsMixin):
     """Runs services in this process, directly on the store."""
 
     def __init__(self, settings: Settings) -> None:
@@ -120,7 +121,7 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 
-class HttpAdminClient:
+class HttpAdminClient(HttpModelsMixin):
     """Calls the admin API of a running server."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:
