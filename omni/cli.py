@@ -13,13 +13,18 @@ import typer
 from typer.core import TyperGroup
 
 from omni import __version__
+from omni.commands import aliases as aliases_cmd
 from omni.commands import auth as auth_cmd
 from omni.commands import backup as backup_cmd
 from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
 from omni.commands import keys as keys_cmd
 from omni.commands import logs as logs_cmd
+from omni.commands import models as models_cmd
+from omni.commands import nodes as nodes_cmd
+from omni.commands import provider_ops as _provider_ops  # noqa: F401 - registers commands
 from omni.commands import providers as providers_cmd
+from omni.commands import proxy as proxy_cmd
 from omni.commands import routing as routing_cmd
 from omni.commands import server as server_cmd
 from omni.errors import OmniError
@@ -72,6 +77,10 @@ server_cmd.register(app)
 app.add_typer(providers_cmd.app, name="providers", rich_help_panel="Manage")
 app.add_typer(combos_cmd.app, name="combos", rich_help_panel="Manage")
 app.add_typer(keys_cmd.app, name="keys", rich_help_panel="Manage")
+app.add_typer(nodes_cmd.app, name="nodes", rich_help_panel="Manage")
+app.add_typer(aliases_cmd.app, name="aliases", rich_help_panel="Manage")
+app.add_typer(models_cmd.app, name="models", rich_help_panel="Manage")
+app.add_typer(proxy_cmd.app, name="proxy", rich_help_panel="Manage")
 app.add_typer(config_cmd.app, name="config", rich_help_panel="Manage")
 app.add_typer(backup_cmd.app, name="backup", rich_help_panel="Manage")
 app.add_typer(routing_cmd.route_app, name="route", rich_help_panel="Inspect")

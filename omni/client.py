@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
 from omni.config import Settings
 from omni.errors import (
     AuthError,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from omni.admin.keys import KeyService
 
 
-class AdminClient(Protocol):
+class AdminClient(ModelsAdmin, Protocol):
     """Management operations available to the CLI and the TUI."""
 
     where: str
@@ -84,7 +85,7 @@ class AdminClient(Protocol):
     def close(self) -> None: ...
 
 
-class LocalAdminClient:
+class LocalAdminClient(LocalModelsMixin):
     """Runs services in this process, directly on the store."""
 
     def __init__(self, settings: Settings) -> None:
@@ -263,7 +264,7 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 
-class HttpAdminClient:
+class HttpAdminClient(HttpModelsMixin):
     """Calls the admin API of a running server."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:

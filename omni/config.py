@@ -123,6 +123,15 @@ FIELDS: tuple[Field, ...] = (
         secret=True,
     ),
     Field(
+        "security",
+        "allow_private_urls",
+        "allow_private_urls",
+        False,
+        _as_bool,
+        ("OMNI_ALLOW_PRIVATE_URLS",),
+        "let provider and node URLs point into private networks (10/8, 192.168/16 …)",
+    ),
+    Field(
         "upstream",
         "connect_timeout",
         "connect_timeout",
@@ -166,6 +175,7 @@ class Settings:
     max_body_mb: int = 10
     require_api_key: bool = False
     initial_password: str | None = field(default=None, repr=False)
+    allow_private_urls: bool = False
     connect_timeout: float = 10.0
     first_byte_timeout: float = 120.0
     stall_timeout: float = 300.0

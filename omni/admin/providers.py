@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from omni.admin import CLI, Actor, AdminContext
 from omni.errors import InvalidInputError, NotFoundError
 from omni.providers.catalog import FORMATS, load_catalog
 from omni.providers.http import USER_AGENT, auth_headers
+from omni.providers.proxy import check_proxy_url, has_password, mask_url, open_sealed
+from omni.providers.urlguard import check_url
 from omni.store import audit
 from omni.store import providers as repo
 
@@ -25,11 +26,65 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _ENV = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def _check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidInputError(f"base URL {url!r} must be an http:// or https:// URL with a host")
-    return url.rstrip("/")
+_HEADER = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$")
+_SECRET_HEADER = re.compile(r"auth|key|token|secret|cookie|password", re.IGNORECASE)
+_RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection"}
+
+
+def guard_url(ctx: AdminContext, url: str, what: str = "base URL") -> str:
+    """``url`` checked by the SSRF guard; a refusal is written to the audit log."""
+    try:
+        return check_url(url, allow_private=ctx.settings.allow_private_urls, what=what)
+    except InvalidInputError as exc:
+        if "omni will not call it" in exc.message:
+            with ctx.db.transaction() as conn:
+                audit.record(
+                    conn, "admin", "provider.validation.ssrf_blocked", target=url,
+                    outcome="denied", detail={"reason": exc.message},
+                )  # fmt: skip
+        raise
+
+
+def check_headers(headers: object) -> dict[str, str]:
+    """Extra headers for a provider: a mapping of valid header names to strings."""
+    if not isinstance(headers, dict):
+        raise InvalidInputError("headers must be an object of header names to strings")
+    for name, value in headers.items():
+        if not isinstance(name, str) or not _HEADER.match(name):
+            raise InvalidInputError(f"invalid header name {name!r}")
+        if name.lower() in _RESERVED_HEADERS:
+            raise InvalidInputError(f"header {name!r} is set by omni itself")
+        if not isinstance(value, str) or "\n" in value or "\r" in value:
+            raise InvalidInputError(f"header {name!r} needs a one-line string value")
+    return dict(headers)
+
+
+def check_path(path: object, what: str) -> str:
+    """A path under the base URL, such as '/chat/completions' or '/v2/chat?x=1'."""
+    if not isinstance(path, str) or not path.startswith("/") or "://" in path:
+        raise InvalidInputError(f"{what} must be a path starting with '/', not {path!r}")
+    if any(c.isspace() for c in path) or len(path) > 300:
+        raise InvalidInputError(f"{what} {path!r} must be one word of at most 300 characters")
+    return path
+
+
+def masked_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {k: "***" if _SECRET_HEADER.search(k) else v for k, v in headers.items()}
+
+
+def seal_proxy(ctx: AdminContext, url: str | None) -> str | None:
+    """A proxy URL as stored: checked, and encrypted when it holds a password."""
+    if not url:
+        return None
+    url = check_proxy_url(url)
+    return ctx.secrets.encrypt(url) if has_password(url) else url
+
+
+def shown_proxy(ctx: AdminContext, stored: str | None) -> str | None:
+    """A stored proxy URL for output: decrypted, with its password masked."""
+    if stored and stored.startswith("enc:"):
+        return mask_url(open_sealed(stored, ctx.secrets))
+    return stored
 
 
 class ProviderService:
@@ -84,7 +139,7 @@ class ProviderService:
                     hint="run 'omni providers catalog' to see the built-in providers",
                 )
             provider_id, fmt = name, format or "openai"
-        url = _check_url(base_url) if base_url else None
+        url = guard_url(self.ctx, base_url) if base_url else None
         secret = self.ctx.secrets.encrypt(api_key) if api_key else None
         auth_type = "api_key" if api_key else "env" if api_key_env else "none"
         with self.ctx.db.transaction() as conn:
@@ -160,8 +215,78 @@ class ProviderService:
         spec = load_catalog().get(name)
         return spec.id if spec is not None else name
 
-    @staticmethod
-    def _describe(conn: Any, row: repo.ProviderRow) -> dict[str, Any]:
+    def edit(
+        self,
+        name: str,
+        *,
+        base_url: str | None = None,
+        headers: dict[str, str] | None = None,
+        enabled: bool | None = None,
+        proxy: str | None = None,
+        chat_path: str | None = None,
+        models_path: str | None = None,
+    ) -> dict[str, Any]:
+        """Change a provider; an empty string clears ``base_url``, ``proxy`` or a path."""
+        provider_id = self.get(name)["id"]
+        fields: dict[str, Any] = {}
+        if base_url is not None:
+            fields["base_url"] = guard_url(self.ctx, base_url) if base_url else None
+        if headers is not None:
+            fields["headers"] = check_headers(headers)
+        if enabled is not None:
+            fields["enabled"] = bool(enabled)
+        if proxy is not None:
+            fields["proxy"] = seal_proxy(self.ctx, proxy)
+        for key, value in (("chat_path", chat_path), ("models_path", models_path)):
+            if value is not None:
+                fields[key] = check_path(value, key.replace("_", " ")) if value else None
+        if not fields:
+            raise InvalidInputError(
+                "nothing to change: give base_url, headers, enabled, proxy, chat_path "
+                "or models_path"
+            )
+        with self.ctx.db.transaction() as conn:
+            row = repo.get_provider(conn, provider_id)
+            if row is not None and row.catalog_id and fields.get("chat_path"):
+                raise InvalidInputError(
+                    f"'{provider_id}' is a catalog provider; a chat path override is for "
+                    "custom providers and nodes"
+                )
+            repo.update_provider(conn, provider_id, **fields)
+        return self.get(provider_id)
+
+    def edit_account(
+        self,
+        name: str,
+        account: str,
+        *,
+        proxy: str | None = None,
+        enabled: bool | None = None,
+        base_url: str | None = None,
+        priority: int | None = None,
+    ) -> dict[str, Any]:
+        """Change one account of a provider: its proxy, enabled flag, base URL, priority."""
+        provider_id = self.get(name)["id"]
+        fields: dict[str, Any] = {}
+        if proxy is not None:
+            fields["proxy"] = seal_proxy(self.ctx, proxy)
+        if enabled is not None:
+            fields["enabled"] = bool(enabled)
+        if base_url is not None:
+            fields["base_url"] = guard_url(self.ctx, base_url) if base_url else None
+        if priority is not None:
+            fields["priority"] = int(priority)
+        if not fields:
+            raise InvalidInputError("nothing to change: give proxy, enabled, base_url or priority")
+        with self.ctx.db.transaction() as conn:
+            if not repo.update_account(conn, provider_id, account, **fields):
+                raise NotFoundError(
+                    f"provider '{provider_id}' has no account named '{account}'",
+                    hint=f"see 'omni providers show {provider_id}'",
+                )
+        return self.get(provider_id)
+
+    def _describe(self, conn: Any, row: repo.ProviderRow) -> dict[str, Any]:
         spec = load_catalog().get(row.catalog_id) if row.catalog_id else None
         accounts = [
             {
@@ -170,6 +295,7 @@ class ProviderService:
                 "auth": a.auth_type if a.auth_type != "env" else f"env:{a.secret_env}",
                 "enabled": a.enabled,
                 "priority": a.priority,
+                "proxy": shown_proxy(self.ctx, a.proxy),
                 "created_at": a.created_at,
             }
             for a in repo.list_accounts(conn, row.id)
@@ -183,6 +309,11 @@ class ProviderService:
             "format": row.format,
             "base_url": row.base_url or (spec.base_url if spec else None),
             "enabled": row.enabled,
+            "node": row.node,
+            "headers": masked_headers(row.headers),
+            "chat_path": row.chat_path,
+            "models_path": row.models_path,
+            "proxy": shown_proxy(self.ctx, row.proxy),
             "accounts": accounts,
             "models": models,
             "created_at": row.created_at,

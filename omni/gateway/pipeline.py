@@ -110,7 +110,6 @@ class Gateway:
         self.leases: dict[str, Lease] = {}  # request id → operator-cap slots it holds
         # Renews an account's credentials after a 401 (OAuth providers); None: cannot.
         self.refresher: Refresher | None = None
-        self._models_body = b""
         self.first_byte_timeout = settings.first_byte_timeout
         # Request ids: random per process, then a counter (unique without a syscall each).
         self._boot = os.urandom(6).hex()
@@ -128,9 +127,6 @@ class Gateway:
         self.breakers.profiles = policy.profiles
         self.router.affinity_ttl = policy.affinity_ttl_s
         self.caps.configure(policy.limits)
-        self._models_body = orjson.dumps(
-            {"object": "list", "data": [_model_entry(m) for m in self.model_ids()]}
-        )
 
     def reload_if_changed(self) -> bool:
         """Reload when another process (the CLI, another worker) changed the config."""
@@ -171,23 +167,18 @@ class Gateway:
     # -- model lists ------------------------------------------------------------------
 
     def model_ids(self) -> list[str]:
-        """Every ``provider/model`` this gateway can route, in a stable order."""
-        return [
-            f"{entry.id}/{model}"
-            for entry in self.registry.providers.values()
-            for model in entry.models
-        ]
+        """Every model string a client may ask for (models, combos, aliases), stably ordered."""
+        return self.registry.model_ids()
 
     def models_body(self) -> bytes:
-        return self._models_body
+        return self.registry.models_body()
 
     def model(self, model_id: str) -> dict[str, Any]:
         """One entry of the model list, or a 404."""
-        prefix, _, rest = model_id.partition("/")
-        entry = self.registry.provider(prefix)
-        if entry is not None and rest in entry.models:
-            return _model_entry(f"{entry.id}/{rest}")
-        raise ModelNotFoundError(f"model '{model_id}' is not in the model list")
+        entry = self.registry.model_entry(model_id)
+        if entry is None:
+            raise ModelNotFoundError(f"model '{model_id}' is not in the model list")
+        return entry
 
     def resolve(self, model: str, record: UsageRecord | None = None) -> Target:
         target = self.registry.resolve(model)
@@ -426,8 +417,3 @@ class Gateway:
             record.cache_write_tokens = usage.cache_write
             record.reasoning_tokens = usage.reasoning
         self.usage.record(record)
-
-
-def _model_entry(model_id: str) -> dict[str, Any]:
-    owner = model_id.partition("/")[0]
-    return {"id": model_id, "object": "model", "created": 0, "owned_by": owner}

@@ -4,7 +4,8 @@ Built from the store's providers, accounts and model lists plus the bundled cata
 config overrides, with account secrets decrypted once. The request path only does dict
 look-ups on it; no database access per request. :meth:`Registry.plan` lists the targets
 to try, in order, for a model string (every account of its provider, or the steps of a
-combo). :meth:`Registry.resolve` implements the
+combo; a user alias is resolved first, see :mod:`omni.gateway.aliases`).
+:meth:`Registry.resolve` implements the
 model grammar: ``provider/model`` split at the first ``/`` (the model may contain more
 slashes), the provider named by its id or catalog alias; a bare model goes to the one
 provider that lists it, and is a 400 naming the choices when several do.
@@ -15,15 +16,21 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urlsplit
+
+import orjson
 
 from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, NotFoundError
+from omni.gateway.aliases import AliasTable
 from omni.gateway.cost import parse_overrides
 from omni.gateway.policy import ComboSpec, Policy, build_policy, combo_spec
-from omni.providers.catalog import Catalog, ModelInfo, Price
+from omni.providers.catalog import Catalog, CatalogProvider, ModelInfo, Price
 from omni.providers.executor import Target
 from omni.providers.http import auth_headers
+from omni.providers.proxy import open_sealed
+from omni.store import aliases as alias_repo
 from omni.store import combos as combo_repo
 from omni.store import providers as repo
 from omni.store import settings as settings_repo
@@ -91,6 +98,8 @@ class Registry:
     prices: dict[tuple[str, str], Price] = field(default_factory=dict)  # (provider, model)
     version: int = -1
     _plans: dict[str, Plan] = field(default_factory=dict)
+    model_aliases: AliasTable = field(default_factory=AliasTable)
+    _listing: bytes | None = None
 
     def provider(self, name: str) -> ProviderEntry | None:
         found = self.providers.get(name)
@@ -103,6 +112,7 @@ class Registry:
         cached = self._plans.get(model)
         if cached is not None:
             return cached
+        asked, model = model, self.model_aliases.resolve(model)  # user aliases (aliases.py)
         combo = self.combos.get(model)
         if combo is not None:
             steps = self._expand_combo(combo, 1)
@@ -115,12 +125,51 @@ class Registry:
         else:
             plan = _planned((self._step(model),))
         if len(self._plans) < 4096:
-            self._plans[model] = plan
+            self._plans[asked] = plan
         return plan
 
     def resolve(self, model: str) -> Target:
         """The first target for a model string."""
         return self.plan(model).steps[0].targets[0]
+
+    # -- model lists (GET /v1/models) -------------------------------------------------
+
+    def listed(self) -> list[tuple[str, str]]:
+        """``(model id, owner)`` for every model string a client may ask for, in a stable
+        order: each provider's ``provider/model``, then combos, then exact user aliases."""
+        out = [(f"{e.id}/{m}", e.id) for e in self.providers.values() for m in e.models]
+        seen = {m for m, _ in out}
+        for name, owner in [
+            *((c, "combo") for c in sorted(self.combos)),
+            *((a, "alias") for a in sorted(self.model_aliases.exact)),
+        ]:
+            if name not in seen:
+                seen.add(name)
+                out.append((name, owner))
+        return out
+
+    def model_ids(self) -> list[str]:
+        """Every model string a client may ask for (see :meth:`listed`)."""
+        return [model for model, _ in self.listed()]
+
+    def model_entry(self, model_id: str) -> dict[str, Any] | None:
+        """One OpenAI model-list entry, or None when ``model_id`` is not listed."""
+        prefix, _, rest = model_id.partition("/")
+        entry = self.provider(prefix)
+        if entry is not None and rest in entry.models:
+            return _listed(f"{entry.id}/{rest}", entry.id)
+        if model_id in self.combos:
+            return _listed(model_id, "combo")
+        if model_id in self.model_aliases.exact:
+            return _listed(model_id, "alias")
+        return None
+
+    def models_body(self) -> bytes:
+        """The OpenAI model list as JSON bytes (built once per snapshot)."""
+        if self._listing is None:
+            data = [_listed(model, owner) for model, owner in self.listed()]
+            self._listing = orjson.dumps({"object": "list", "data": data})
+        return self._listing
 
     def _expand_combo(self, combo: ComboSpec, depth: int) -> list[Step]:
         steps: list[Step] = []
@@ -212,7 +261,7 @@ def _planned(
 def build_registry(
     conn: Connection, catalog: Catalog, settings: Settings, secrets: SecretBox, version: int
 ) -> Registry:
-    """Read providers, accounts and models from the store into a new :class:`Registry`."""
+    """Read providers, accounts, models, combos and aliases into a new :class:`Registry`."""
     registry = Registry(version=version, policy=_policy(conn))
     models_by_provider: dict[str, list[str]] = {}
     for provider_id, model_id in repo.list_models(conn):
@@ -220,37 +269,15 @@ def build_registry(
     accounts_by_provider: dict[str, list[repo.AccountRow]] = {}
     for account in repo.list_accounts(conn):
         accounts_by_provider.setdefault(account.provider_id, []).append(account)
+    global_proxy = open_sealed(settings_repo.get_setting(conn, "proxy"), secrets)
 
     for row in repo.list_providers(conn):
         if not row.enabled:
             continue
         spec = catalog.get(row.catalog_id) if row.catalog_id else None
-        base = settings.provider_base_url(row.id) or row.base_url or (spec.base_url if spec else "")
-        auth_style = spec.auth if spec else _custom_auth(row.format)
-        defaults = {**(spec.headers if spec else {}), **row.headers}
-        local = bool(spec and spec.local) or _is_loopback(base)
-        targets = []
-        for account in accounts_by_provider.get(row.id, []):
-            if not account.enabled:
-                continue
-            secret = _secret_of(account, secrets)
-            headers = {
-                "Content-Type": "application/json",
-                **defaults,
-                **auth_headers(auth_style, secret),
-            }
-            targets.append(
-                Target(
-                    provider_id=row.id,
-                    account_id=account.id,
-                    account_name=account.name,
-                    format=row.format,
-                    base_url=account.base_url or base,
-                    model="",
-                    headers=headers,
-                    breaker="local" if local else "apikey",
-                )
-            )
+        targets = provider_targets(
+            row, spec, accounts_by_provider.get(row.id, []), settings, secrets, global_proxy
+        )
         models = list(models_by_provider.get(row.id, []))
         if spec is not None:
             models += [m.id for m in spec.models if m.id not in models]
@@ -278,14 +305,21 @@ def build_registry(
     for name, price in overrides.items():
         provider, _, model = name.partition("/")
         registry.prices[(provider, model)] = price
+    aliases = AliasTable.build((a.alias, a.target) for a in alias_repo.list_aliases(conn))
+    registry.model_aliases = aliases
     for combo in combo_repo.list_combos(conn):
+        # A step may name a user alias; it is resolved here, once, like a client's model.
+        steps, config = combo.steps, combo.config
+        if aliases:
+            steps = tuple(aliases.resolve(step) for step in combo.steps)
+            options = config.get("steps")
+            if isinstance(options, dict):
+                config = {**config, "steps": {aliases.resolve(k): v for k, v in options.items()}}
         try:
-            registry.combos[combo.name] = combo_spec(
-                combo.name, combo.strategy, combo.steps, combo.config
-            )
+            registry.combos[combo.name] = combo_spec(combo.name, combo.strategy, steps, config)
         except InvalidInputError as exc:  # written by hand or by a newer omni
             log.warning("combo '%s' has invalid options (%s); ignoring them", combo.name, exc)
-            registry.combos[combo.name] = ComboSpec(combo.name, combo.strategy, combo.steps)
+            registry.combos[combo.name] = ComboSpec(combo.name, combo.strategy, steps)
     return registry
 
 
@@ -299,6 +333,53 @@ def _policy(conn: Connection) -> Policy:
     except (InvalidInputError, ValueError) as exc:
         log.warning("the stored routing policy is invalid (%s); using the defaults", exc)
         return Policy()
+
+
+def provider_targets(
+    row: repo.ProviderRow,
+    spec: CatalogProvider | None,
+    accounts: list[repo.AccountRow],
+    settings: Settings,
+    secrets: SecretBox,
+    global_proxy: str | None = None,
+    *,
+    include_disabled: bool = False,
+) -> list[Target]:
+    """One :class:`Target` per (enabled) account of a provider, best first."""
+    base = settings.provider_base_url(row.id) or row.base_url or (spec.base_url if spec else "")
+    auth_style = spec.auth if spec else _custom_auth(row.format)
+    defaults = {**(spec.headers if spec else {}), **row.headers}
+    local = bool(spec and spec.local) or _is_loopback(base)
+    provider_proxy = open_sealed(row.proxy, secrets) or global_proxy
+    targets = []
+    for account in accounts:
+        if not (account.enabled or include_disabled):
+            continue
+        secret = _secret_of(account, secrets)
+        headers = {
+            "Content-Type": "application/json",
+            **defaults,
+            **auth_headers(auth_style, secret),
+        }
+        targets.append(
+            Target(
+                provider_id=row.id,
+                account_id=account.id,
+                account_name=account.name,
+                format=row.format,
+                base_url=account.base_url or base,
+                model="",
+                headers=headers,
+                breaker="local" if local else "apikey",
+                proxy=open_sealed(account.proxy, secrets) or provider_proxy,
+                chat_path=row.chat_path,
+            )
+        )
+    return targets
+
+
+def _listed(model_id: str, owner: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": 0, "owned_by": owner}
 
 
 def _is_loopback(url: str) -> bool:

@@ -2,7 +2,8 @@
 
 The base URL is the API root the provider documents: ``…/v1`` for OpenAI-compatible,
 Responses and Anthropic upstreams, ``…/v1beta`` for Gemini, the server root for Ollama.
-Gemini puts the model and the streaming mode in the path.
+Gemini puts the model and the streaming mode in the path. A custom provider (node) may
+name its own chat path, used as given under its base URL.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from omni.providers.executor import Target
 def chat_url(target: Target, stream: bool) -> str:
     """The URL of one chat call to ``target`` in its wire format."""
     base = target.base_url.rstrip("/")
+    if target.chat_path:
+        return base + target.chat_path
     fmt = target.format
     if fmt == "anthropic":
         return base + "/messages"

@@ -36,6 +36,8 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     breaker: str = "apikey"  # circuit-breaker profile: apikey | oauth | local
     info: ModelInfo | None = None  # the catalog's facts about ``model``, when known
+    proxy: str | None = None  # outbound HTTP proxy URL (account, provider or global)
+    chat_path: str | None = None  # a custom provider's own chat path under base_url
 
 
 async def send(
@@ -61,12 +63,21 @@ async def send(
         headers["Content-Type"] = data.content_type
     try:
         async with asyncio.timeout(first_byte_timeout):
-            return await session.post(url, data=data, headers=headers)
+            if target.proxy is None:
+                return await session.post(url, data=data, headers=headers)
+            return await session.post(url, data=data, headers=headers, proxy=target.proxy)
     except TimeoutError:
         raise UpstreamError(
             f"provider '{target.provider_id}' sent no answer within {first_byte_timeout:g} s",
             status=504,
             code="upstream_timeout",
+        ) from None
+    except aiohttp.ClientProxyConnectionError:
+        raise UpstreamError(
+            f"cannot reach the outbound proxy for provider '{target.provider_id}'",
+            status=502,
+            code="proxy_unreachable",
+            hint="check the proxy with 'omni proxy test' or change it",
         ) from None
     except aiohttp.ClientConnectorError as exc:
         raise UpstreamError(

@@ -173,6 +173,26 @@ CREATE TABLE login_lockouts (
 );
 """ + _version_triggers("api_keys")
 
+M005_ALIASES_NODES = """
+-- User model aliases: an exact model name or a glob pattern ('claude-*') and the model
+-- string it stands for ('anthropic/claude-*': a '*' takes what the pattern matched).
+CREATE TABLE model_aliases (
+    alias       TEXT PRIMARY KEY,
+    target      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+-- Custom provider nodes are providers (catalog_id NULL) marked node = 1; any custom
+-- provider may override the chat path and the model-list path under its base URL.
+ALTER TABLE providers ADD COLUMN node INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE providers ADD COLUMN chat_path TEXT;
+ALTER TABLE providers ADD COLUMN models_path TEXT;
+-- Outbound HTTP proxy for a provider and for one account (encrypted when it holds a
+-- password); the global one is the setting 'proxy'.
+ALTER TABLE providers ADD COLUMN proxy TEXT;
+ALTER TABLE accounts ADD COLUMN proxy TEXT;
+""" + _version_triggers("model_aliases")
+
 M007_COMBO_CONFIG = """
 -- A combo's options: retries, first-byte timeout, attempt cap, per-step weight/account/...
 ALTER TABLE combos ADD COLUMN config TEXT NOT NULL DEFAULT '{}';
@@ -188,6 +208,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
     Migration(3, "m003_settings_audit_breakers", M003_SETTINGS),
     Migration(4, "m004_api_keys_and_lockouts", M004_API_KEYS),
+    Migration(5, "m005_aliases_nodes", M005_ALIASES_NODES),
     Migration(7, "m007_combo_config", M007_COMBO_CONFIG),
     Migration(8, "m008_usage_cost", M008_COST),
 )

@@ -28,6 +28,10 @@ class ProviderRow:
     enabled: bool
     created_at: str
     updated_at: str
+    node: bool = False  # a user-defined provider node
+    chat_path: str | None = None  # overrides the format's chat path under base_url
+    models_path: str | None = None  # overrides '/models' for the model list
+    proxy: str | None = None  # outbound proxy (encrypted when it holds a password)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +46,7 @@ class AccountRow:
     priority: int
     enabled: bool
     created_at: str
+    proxy: str | None = None
 
 
 def _provider(row: Any) -> ProviderRow:
@@ -54,6 +59,10 @@ def _provider(row: Any) -> ProviderRow:
         enabled=bool(row["enabled"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        node=bool(row["node"]),
+        chat_path=row["chat_path"],
+        models_path=row["models_path"],
+        proxy=row["proxy"],
     )
 
 
@@ -69,6 +78,7 @@ def _account(row: Any) -> AccountRow:
         priority=int(row["priority"]),
         enabled=bool(row["enabled"]),
         created_at=row["created_at"],
+        proxy=row["proxy"],
     )
 
 
@@ -169,3 +179,71 @@ def list_models(conn: Connection, provider_id: str | None = None) -> list[tuple[
             (provider_id,),
         )
     return [(r[0], r[1]) for r in rows]
+
+
+_PROVIDER_EDITABLE = ("base_url", "headers", "enabled", "node", "chat_path", "models_path", "proxy")
+_ACCOUNT_EDITABLE = ("base_url", "enabled", "priority", "proxy")
+
+
+def _update(conn: Connection, sql_table: str, allowed: tuple[str, ...], where: str,
+            key: tuple[Any, ...], fields: dict[str, Any]) -> bool:  # fmt: skip
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))}")
+    if not fields:
+        return False
+    values = [
+        json.dumps(v) if k == "headers" else int(v) if isinstance(v, bool) else v
+        for k, v in fields.items()
+    ]
+    assignments = ", ".join(f"{k} = ?" for k in fields)
+    cursor = conn.execute(
+        f"UPDATE {sql_table} SET {assignments}, updated_at = ? WHERE {where}",  # noqa: S608
+        (*values, _now(), *key),
+    )
+    return bool(cursor.rowcount)
+
+
+def update_provider(conn: Connection, provider_id: str, **fields: Any) -> bool:
+    """Change some columns of a provider (names from a fixed list); False if it is absent."""
+    return _update(conn, "providers", _PROVIDER_EDITABLE, "id = ?", (provider_id,), fields)
+
+
+def update_account(conn: Connection, provider_id: str, name: str, **fields: Any) -> bool:
+    """Change some columns of one account (names from a fixed list); False if it is absent."""
+    return _update(
+        conn, "accounts", _ACCOUNT_EDITABLE, "provider_id = ? AND name = ?", (provider_id, name),
+        fields,
+    )  # fmt: skip
+
+
+def add_models(conn: Connection, provider_id: str, models: list[str], source: str) -> None:
+    """Add models to a provider's list; an existing one takes the new ``source``."""
+    now = _now()
+    conn.executemany(
+        "INSERT INTO provider_models (provider_id, model_id, source, created_at) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (provider_id, model_id) DO UPDATE SET "
+        "source = excluded.source",
+        [(provider_id, m, source, now) for m in dict.fromkeys(models)],
+    )
+
+
+def remove_model(conn: Connection, provider_id: str, model_id: str) -> bool:
+    return bool(
+        conn.execute(
+            "DELETE FROM provider_models WHERE provider_id = ? AND model_id = ?",
+            (provider_id, model_id),
+        ).rowcount
+    )
+
+
+def list_model_sources(
+    conn: Connection, provider_id: str | None = None
+) -> list[tuple[str, str, str]]:
+    """``(provider_id, model_id, source)`` triples, sorted."""
+    sql = "SELECT provider_id, model_id, source FROM provider_models"
+    args: tuple[str, ...] = ()
+    if provider_id is not None:
+        sql, args = sql + " WHERE provider_id = ?", (provider_id,)
+    rows = conn.execute(sql + " ORDER BY provider_id, model_id", args)
+    return [(r[0], r[1], r[2]) for r in rows]

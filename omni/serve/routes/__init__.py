@@ -13,9 +13,12 @@ from omni.serve.routes import (
     compliance,
     gemini,
     media,
+    models,
     monitoring,
     ollama,
     openai,
+    pinned,
+    provider_ops,
     providers,
     resilience,
     responses,
@@ -46,5 +49,8 @@ def setup(app: web.Application) -> None:
         auth,
         api_keys,
         compliance,
+        models,
+        provider_ops,
+        pinned,
     ):
         module.setup(app)
