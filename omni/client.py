@@ -64,6 +64,9 @@ class AdminClient(ModelsAdmin, Protocol):
     def routing_policy(self) -> dict[str, Any]: ...
     def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]: ...
     def request_logs(self, **filters: Any) -> list[dict[str, Any]]: ...
+    def list_budgets(self) -> list[dict[str, Any]]: ...
+    def set_budget(self, key: str, limit: float, period: str, warn_at: float) -> dict[str, Any]: ...
+    def remove_budget(self, key: str) -> dict[str, Any]: ...
     def list_backups(self) -> list[dict[str, Any]]: ...
     def create_backup(self) -> dict[str, Any]: ...
     def restore_backup(self, name: str) -> dict[str, Any]: ...
@@ -176,6 +179,21 @@ class LocalAdminClient(LocalModelsMixin):
         from omni.admin.usage import UsageService
 
         return UsageService(self._ctx).request_logs(**filters)
+
+    def list_budgets(self) -> list[dict[str, Any]]:
+        from omni.admin.budgets import BudgetService
+
+        return BudgetService(self._ctx).list_all()
+
+    def set_budget(self, key: str, limit: float, period: str, warn_at: float) -> dict[str, Any]:
+        from omni.admin.budgets import BudgetService
+
+        return BudgetService(self._ctx).set(key, limit, period, warn_at)
+
+    def remove_budget(self, key: str) -> dict[str, Any]:
+        from omni.admin.budgets import BudgetService
+
+        return BudgetService(self._ctx).remove(key)
 
     def _backups(self) -> Any:
         from omni.admin.backups import BackupService
@@ -382,6 +400,19 @@ class HttpAdminClient(HttpModelsMixin):
             "requests"
         ]
         return rows
+
+    def list_budgets(self) -> list[dict[str, Any]]:
+        budgets: list[dict[str, Any]] = self._call("GET", "/api/usage/budget")["budgets"]
+        return budgets
+
+    def set_budget(self, key: str, limit: float, period: str, warn_at: float) -> dict[str, Any]:
+        body = {"keyId": key, "limit": limit, "period": period, "warnAt": warn_at}
+        result: dict[str, Any] = self._call("POST", "/api/usage/budget", body)
+        return result
+
+    def remove_budget(self, key: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", f"/api/usage/budget/{_segment(key)}")
+        return result
 
     def list_backups(self) -> list[dict[str, Any]]:
         backups: list[dict[str, Any]] = self._call("GET", "/api/db-backups")["backups"]

@@ -111,6 +111,17 @@ class LockedOutError(OmniError):
         self.retry_after = retry_after
 
 
+class BudgetExceededError(OmniError):
+    """An API key's spending budget for the period is used up (until ``retry_after``)."""
+
+    status = 402
+    code = "budget_exceeded"
+
+    def __init__(self, message: str, *, retry_after: float, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
 class UnsupportedError(OmniError):
     """A valid request that this omni cannot serve, e.g. a format pair it cannot translate."""
 

@@ -43,10 +43,11 @@ from omni.gateway.answers import (
     stamp,
     upstream_json,
 )
+from omni.gateway.budgets import Budgets, Hold, estimate_cost
 from omni.gateway.caps import Caps, Lease
 from omni.gateway.cost import cost_of
 from omni.gateway.fallback import Refresher, run_plan
-from omni.gateway.registry import Registry, build_registry
+from omni.gateway.registry import Plan, Registry, build_registry
 from omni.gateway.resilience import Breakers, Cooldowns, Failure
 from omni.gateway.routing import Router
 from omni.gateway.telemetry import Telemetry
@@ -55,6 +56,7 @@ from omni.ir import Dialect, Usage
 from omni.providers.catalog import load_catalog
 from omni.providers.endpoints import chat_url
 from omni.providers.executor import Target, send
+from omni.store import budgets as budget_repo
 from omni.store.db import Database
 from omni.store.secrets import SecretBox
 from omni.store.usage import UsageRecord
@@ -108,6 +110,9 @@ class Gateway:
         usage.observers.append(self.telemetry.observe)
         self.caps = Caps()
         self.leases: dict[str, Lease] = {}  # request id → operator-cap slots it holds
+        self.budgets = Budgets()
+        self.holds: dict[str, Hold] = {}  # request id → budget it reserved
+        self._key_names: dict[int, str] = {}
         # Renews an account's credentials after a 401 (OAuth providers); None: cannot.
         self.refresher: Refresher | None = None
         self.first_byte_timeout = settings.first_byte_timeout
@@ -127,6 +132,14 @@ class Gateway:
         self.breakers.profiles = policy.profiles
         self.router.affinity_ttl = policy.affinity_ttl_s
         self.caps.configure(policy.limits)
+        conn = self._conn
+        self._key_names = {
+            int(r[0]): str(r[1]) for r in conn.execute("SELECT id, name FROM api_keys")
+        }
+        self.budgets.configure(
+            [(b.key_id, b.limit_usd, b.period, b.warn_at) for b in budget_repo.list_budgets(conn)],
+            lambda key_id, since: budget_repo.spent_since(conn, key_id, since),
+        )
 
     def reload_if_changed(self) -> bool:
         """Reload when another process (the CLI, another worker) changed the config."""
@@ -264,7 +277,44 @@ class Gateway:
             name, record.stream = request.model, request.stream
         plan = self.registry.plan(name)
         record.requested_model, record.combo = name, plan.combo
+        if record.api_key_id is not None and record.api_key_id in self.budgets.ledgers:
+            return self._budgeted(dialect, obj, body, request, plan, record, started)
         return run_plan(self, dialect, obj, body, request, plan, record, started)
+
+    async def _budgeted(
+        self,
+        dialect: Dialect,
+        obj: dict[str, Any],
+        body: bytes,
+        request: ir.Request | None,
+        plan: Plan,
+        record: UsageRecord,
+        started: float,
+    ) -> Reply:
+        """Run the plan on the key's budget: reserve first, settle when it finishes."""
+        key_id = record.api_key_id
+        assert key_id is not None
+        prices = []
+        for _, target in plan.pairs:
+            price = self.registry.prices.get((target.provider_id, target.model))
+            if price is not None:
+                max_output = target.info.max_output if target.info else None
+                prices.append((price.input, price.output, max_output))
+        estimate = estimate_cost(prices, obj, len(body))
+        hold = self.budgets.reserve(key_id, estimate, self._key_names.get(key_id, ""))
+        if hold is None:
+            return await run_plan(self, dialect, obj, body, request, plan, record, started)
+        self.holds[record.request_id] = hold
+        try:
+            reply = await run_plan(self, dialect, obj, body, request, plan, record, started)
+        except BaseException:
+            if self.holds.pop(record.request_id, None) is not None:
+                self.budgets.settle(hold, None)
+            raise
+        note = self.budgets.warning(hold)
+        if note is not None:
+            reply.headers["X-OmniRoute-Budget-Warning"] = note
+        return reply
 
     async def exchange(
         self,
@@ -416,4 +466,8 @@ class Gateway:
             record.cache_read_tokens = usage.cache_read
             record.cache_write_tokens = usage.cache_write
             record.reasoning_tokens = usage.reasoning
+        if self.holds:
+            hold = self.holds.pop(record.request_id, None)
+            if hold is not None:
+                self.budgets.settle(hold, record.cost_usd)
         self.usage.record(record)

@@ -203,6 +203,19 @@ M008_COST = """
 ALTER TABLE usage_log ADD COLUMN cost_usd REAL;
 """
 
+M012_BUDGETS = """
+-- Spending limits per API key and period (USD at list prices).
+CREATE TABLE budgets (
+    key_id      INTEGER PRIMARY KEY REFERENCES api_keys(id) ON DELETE CASCADE,
+    limit_usd   REAL NOT NULL,
+    period      TEXT NOT NULL,             -- daily | weekly | monthly (UTC)
+    warn_at     REAL NOT NULL DEFAULT 0.8, -- fraction of the limit that raises a warning
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX usage_log_key_ts ON usage_log (api_key_id, ts);
+""" + _version_triggers("budgets")
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -211,6 +224,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "m005_aliases_nodes", M005_ALIASES_NODES),
     Migration(7, "m007_combo_config", M007_COMBO_CONFIG),
     Migration(8, "m008_usage_cost", M008_COST),
+    Migration(12, "m012_budgets", M012_BUDGETS),
 )
 LATEST = MIGRATIONS[-1].id
 
