@@ -17,6 +17,7 @@ from omni.commands import aliases as aliases_cmd
 from omni.commands import auth as auth_cmd
 from omni.commands import backup as backup_cmd
 from omni.commands import budget as budget_cmd
+from omni.commands import cache as cache_cmd
 from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
 from omni.commands import keys as keys_cmd
@@ -88,6 +89,7 @@ app.add_typer(routing_cmd.route_app, name="route", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.resilience_app, name="resilience", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.limits_app, name="limits", rich_help_panel="Manage")
 app.add_typer(budget_cmd.app, name="budget", rich_help_panel="Manage")
+app.add_typer(cache_cmd.app, name="cache", rich_help_panel="Manage")
 app.command("logs", rich_help_panel="Inspect")(logs_cmd.logs)
 auth_cmd.register(app)
 

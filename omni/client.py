@@ -67,6 +67,9 @@ class AdminClient(ModelsAdmin, Protocol):
     def list_budgets(self) -> list[dict[str, Any]]: ...
     def set_budget(self, key: str, limit: float, period: str, warn_at: float) -> dict[str, Any]: ...
     def remove_budget(self, key: str) -> dict[str, Any]: ...
+    def cache_stats(self) -> dict[str, Any]: ...
+    def clear_cache(self) -> dict[str, Any]: ...
+    def set_cache(self, **fields: Any) -> dict[str, Any]: ...
     def list_backups(self) -> list[dict[str, Any]]: ...
     def create_backup(self) -> dict[str, Any]: ...
     def restore_backup(self, name: str) -> dict[str, Any]: ...
@@ -194,6 +197,25 @@ class LocalAdminClient(LocalModelsMixin):
         from omni.admin.budgets import BudgetService
 
         return BudgetService(self._ctx).remove(key)
+
+    def cache_stats(self) -> dict[str, Any]:
+        from omni.admin.usage import cache_store_stats
+
+        return cache_store_stats(self._ctx)
+
+    def clear_cache(self) -> dict[str, Any]:
+        from omni.admin.usage import clear_cache_store
+
+        return clear_cache_store(self._ctx)
+
+    def set_cache(self, **fields: Any) -> dict[str, Any]:
+        from omni.admin.usage import set_cache_settings
+        from omni.store import settings as settings_repo
+
+        set_cache_settings(self._ctx, fields)
+        with self._ctx.db.session() as conn:
+            stored: dict[str, Any] = settings_repo.get_setting(conn, "cache", {})
+        return stored
 
     def _backups(self) -> Any:
         from omni.admin.backups import BackupService
@@ -412,6 +434,18 @@ class HttpAdminClient(HttpModelsMixin):
 
     def remove_budget(self, key: str) -> dict[str, Any]:
         result: dict[str, Any] = self._call("DELETE", f"/api/usage/budget/{_segment(key)}")
+        return result
+
+    def cache_stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("GET", "/api/cache")
+        return result
+
+    def clear_cache(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("DELETE", "/api/cache")
+        return result
+
+    def set_cache(self, **fields: Any) -> dict[str, Any]:
+        result: dict[str, Any] = self._call("PUT", "/api/cache/settings", fields)
         return result
 
     def list_backups(self) -> list[dict[str, Any]]:

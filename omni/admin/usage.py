@@ -13,6 +13,7 @@ from typing import Any
 
 from omni.admin import AdminContext
 from omni.errors import InvalidInputError
+from omni.gateway.cache import parse_config as parse_cache_config
 from omni.gateway.cost import parse_overrides
 from omni.providers.catalog import load_catalog
 from omni.store import audit
@@ -79,3 +80,29 @@ class PricingService:
             settings_repo.set_setting(conn, "pricing", document)
             audit.record(conn, actor, "settings.pricing", detail={"models": sorted(document)})
         return self.prices()
+
+
+def set_cache_settings(ctx: AdminContext, document: dict[str, Any], actor: str = "cli") -> None:
+    """Change the response cache's settings (only the fields given)."""
+    parse_cache_config(document)  # a 400 naming the field when it is wrong
+    with ctx.db.transaction() as conn:
+        current = settings_repo.get_setting(conn, "cache", {})
+        merged = {**current, **document}
+        parse_cache_config(merged)
+        settings_repo.set_setting(conn, "cache", merged)
+        audit.record(conn, actor, "settings.cache", detail={"keys": sorted(document)})
+
+
+def cache_store_stats(ctx: AdminContext) -> dict[str, Any]:
+    """What the store tier of the response cache holds (without a running server)."""
+    with ctx.db.session() as conn:
+        count = conn.execute("SELECT COUNT(*) FROM response_cache").fetchone()[0]
+    return {"semanticCache": {"memorySize": 0, "memoryMaxSize": 0, "dbSize": int(count),
+                              "hitRate": 0.0},
+            "idempotency": {"activeKeys": 0, "windowMs": 5000}}  # fmt: skip
+
+
+def clear_cache_store(ctx: AdminContext) -> dict[str, Any]:
+    with ctx.db.transaction() as conn:
+        removed = conn.execute("DELETE FROM response_cache").rowcount
+    return {"cleared": int(removed)}

@@ -21,7 +21,7 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -30,7 +30,7 @@ import orjson
 from omni import ir
 from omni.config import Settings
 from omni.errors import InvalidInputError, ModelNotFoundError, OmniError, UpstreamError
-from omni.gateway import streams
+from omni.gateway import reuse, streams
 from omni.gateway.answers import (
     AttemptFailed,
     Reply,
@@ -44,6 +44,8 @@ from omni.gateway.answers import (
     upstream_json,
 )
 from omni.gateway.budgets import Budgets, Hold, estimate_cost
+from omni.gateway.cache import ResponseCache
+from omni.gateway.cache import parse_config as parse_cache_config
 from omni.gateway.caps import Caps, Lease
 from omni.gateway.cost import cost_of
 from omni.gateway.fallback import Refresher, run_plan
@@ -57,6 +59,7 @@ from omni.providers.catalog import load_catalog
 from omni.providers.endpoints import chat_url
 from omni.providers.executor import Target, send
 from omni.store import budgets as budget_repo
+from omni.store import settings as settings_repo
 from omni.store.db import Database
 from omni.store.secrets import SecretBox
 from omni.store.usage import UsageRecord
@@ -69,6 +72,7 @@ __all__ = ["Gateway", "Reply", "client_status", "parse_object", "route_headers",
 
 log = logging.getLogger("omni.gateway")
 
+_NESTED_SAMPLING = (Dialect.GEMINI, Dialect.OLLAMA)  # temperature inside a config object
 _STREAM_TYPES = ("text/event-stream", "application/x-ndjson")
 _ID_PREFIX = {
     Dialect.OPENAI_CHAT: "chatcmpl-",
@@ -111,6 +115,8 @@ class Gateway:
         self.caps = Caps()
         self.leases: dict[str, Lease] = {}  # request id → operator-cap slots it holds
         self.budgets = Budgets()
+        self.cache = ResponseCache(db)
+        self.cache.load_keys(self._conn)
         self.holds: dict[str, Hold] = {}  # request id → budget it reserved
         self._key_names: dict[int, str] = {}
         # Renews an account's credentials after a 401 (OAuth providers); None: cannot.
@@ -133,6 +139,10 @@ class Gateway:
         self.router.affinity_ttl = policy.affinity_ttl_s
         self.caps.configure(policy.limits)
         conn = self._conn
+        try:
+            self.cache.configure(parse_cache_config(settings_repo.get_setting(conn, "cache")))
+        except InvalidInputError as exc:
+            log.warning("the stored cache settings are invalid (%s); using the defaults", exc)
         self._key_names = {
             int(r[0]): str(r[1]) for r in conn.execute("SELECT id, name FROM api_keys")
         }
@@ -158,6 +168,7 @@ class Gateway:
                 log.exception("could not reload providers; keeping the previous routes")
 
     def close(self) -> None:
+        self.cache.close()
         self._conn.close()
 
     def _save_breaker(self, provider_id: str, failures: int, open_until: float | None) -> None:
@@ -212,6 +223,7 @@ class Gateway:
         wants_sse: bool = False,
         model: str | None = None,
         stream: bool | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Awaitable[Reply]:
         """Serve a chat request written in ``dialect`` (``model``/``stream`` from the URL).
 
@@ -221,7 +233,7 @@ class Gateway:
             dialect,
             endpoint,
             lambda record, started: self._handle(
-                dialect, body, record, started, wants_sse, model, stream
+                dialect, body, record, started, wants_sse, model, stream, headers
             ),
         )
 
@@ -260,6 +272,7 @@ class Gateway:
         wants_sse: bool,
         model: str | None,
         stream: bool | None,
+        headers: Mapping[str, str] | None,
     ) -> Awaitable[Reply]:
         obj = parse_object(body)
         request: ir.Request | None = None
@@ -277,6 +290,41 @@ class Gateway:
             name, record.stream = request.model, request.stream
         plan = self.registry.plan(name)
         record.requested_model, record.combo = name, plan.combo
+        # Cheap tests first: most requests are neither deterministic nor idempotent.
+        if (
+            headers is not None
+            and (
+                "Idempotency-Key" in headers
+                or "X-Request-Id" in headers
+                or (
+                    self.cache.config.enabled
+                    and (
+                        obj.get("temperature") == 0
+                        or "X-OmniRoute-Cache" in headers
+                        or dialect in _NESTED_SAMPLING
+                    )
+                )
+            )
+            and reuse.wanted(self, obj, headers)
+        ):
+            return reuse.serve(
+                self, dialect, obj, model, headers, record, started,
+                lambda: self._execute(dialect, obj, body, request, plan, record, started),
+            )  # fmt: skip
+        if record.api_key_id is not None and record.api_key_id in self.budgets.ledgers:
+            return self._budgeted(dialect, obj, body, request, plan, record, started)
+        return run_plan(self, dialect, obj, body, request, plan, record, started)
+
+    def _execute(
+        self,
+        dialect: Dialect,
+        obj: dict[str, Any],
+        body: bytes,
+        request: ir.Request | None,
+        plan: Plan,
+        record: UsageRecord,
+        started: float,
+    ) -> Awaitable[Reply]:
         if record.api_key_id is not None and record.api_key_id in self.budgets.ledgers:
             return self._budgeted(dialect, obj, body, request, plan, record, started)
         return run_plan(self, dialect, obj, body, request, plan, record, started)

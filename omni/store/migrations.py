@@ -216,6 +216,20 @@ CREATE TABLE budgets (
 CREATE INDEX usage_log_key_ts ON usage_log (api_key_id, ts);
 """ + _version_triggers("budgets")
 
+M013_RESPONSE_CACHE = """
+-- Whole answers kept for identical deterministic requests (the exact cache's store tier).
+CREATE TABLE response_cache (
+    key         TEXT PRIMARY KEY,          -- hash of dialect, API key and normalised request
+    body        BLOB NOT NULL,             -- the answer as the client's dialect writes it
+    provider    TEXT NOT NULL,
+    model       TEXT NOT NULL,
+    cost        REAL,                      -- what it cost when it was made (USD)
+    created     REAL NOT NULL,
+    expires     REAL NOT NULL
+);
+CREATE INDEX response_cache_expires ON response_cache (expires);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -225,6 +239,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(7, "m007_combo_config", M007_COMBO_CONFIG),
     Migration(8, "m008_usage_cost", M008_COST),
     Migration(12, "m012_budgets", M012_BUDGETS),
+    Migration(13, "m013_response_cache", M013_RESPONSE_CACHE),
 )
 LATEST = MIGRATIONS[-1].id
 

@@ -17,7 +17,9 @@ from omni.serve.routes.reply import send
 
 async def messages(request: web.Request) -> web.StreamResponse:
     body = await request.read()
-    reply = await request.app[keys.GATEWAY].handle(Dialect.ANTHROPIC, body, endpoint="/v1/messages")
+    reply = await request.app[keys.GATEWAY].handle(
+        Dialect.ANTHROPIC, body, endpoint="/v1/messages", headers=request.headers
+    )
     return await send(request, reply)
 
 

@@ -49,6 +49,7 @@ async def model_method(request: web.Request) -> web.StreamResponse:
         body,
         endpoint=f"/v1beta/models:{method}",
         model=model,
+        headers=request.headers,
         stream=method == "streamGenerateContent",
     )
     return await send(request, reply)

@@ -18,7 +18,9 @@ from omni.translate import ollama as ollama_dialect
 
 async def chat(request: web.Request) -> web.StreamResponse:
     body = await request.read()
-    reply = await request.app[keys.GATEWAY].handle(Dialect.OLLAMA, body, endpoint="/api/chat")
+    reply = await request.app[keys.GATEWAY].handle(
+        Dialect.OLLAMA, body, endpoint="/api/chat", headers=request.headers
+    )
     return await send(request, reply)
 
 

@@ -60,6 +60,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         body,
         endpoint="/v1/providers/chat/completions",
         wants_sse="text/event-stream" in request.headers.get("Accept", ""),
+        headers=request.headers,
     )
     return await send(request, reply)
 

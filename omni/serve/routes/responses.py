@@ -16,6 +16,7 @@ async def responses(request: web.Request) -> web.StreamResponse:
         body,
         endpoint="/v1/responses",
         wants_sse="text/event-stream" in request.headers.get("Accept", ""),
+        headers=request.headers,
     )
     return await send(request, reply)
 
