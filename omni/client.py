@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
+from omni.client_usage import HttpUsageMixin, LocalUsageMixin, UsageAdmin
 from omni.config import Settings
 from omni.errors import (
     AuthError,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from omni.admin.keys import KeyService
 
 
-class AdminClient(ModelsAdmin, Protocol):
+class AdminClient(ModelsAdmin, UsageAdmin, Protocol):
     """Management operations available to the CLI and the TUI."""
 
     where: str
@@ -61,15 +62,6 @@ class AdminClient(ModelsAdmin, Protocol):
     def explain_route(self, model: str) -> dict[str, Any]: ...
     def resilience(self) -> dict[str, Any]: ...
     def reset_resilience(self) -> dict[str, Any]: ...
-    def routing_policy(self) -> dict[str, Any]: ...
-    def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]: ...
-    def request_logs(self, **filters: Any) -> list[dict[str, Any]]: ...
-    def list_budgets(self) -> list[dict[str, Any]]: ...
-    def set_budget(self, key: str, limit: float, period: str, warn_at: float) -> dict[str, Any]: ...
-    def remove_budget(self, key: str) -> dict[str, Any]: ...
-    def cache_stats(self) -> dict[str, Any]: ...
-    def clear_cache(self) -> dict[str, Any]: ...
-    def set_cache(self, **fields: Any) -> dict[str, Any]: ...
     def list_backups(self) -> list[dict[str, Any]]: ...
     def create_backup(self) -> dict[str, Any]: ...
     def restore_backup(self, name: str) -> dict[str, Any]: ...
@@ -91,7 +83,7 @@ class AdminClient(ModelsAdmin, Protocol):
     def close(self) -> None: ...
 
 
-class LocalAdminClient(LocalModelsMixin):
+class LocalAdminClient(LocalModelsMixin, LocalUsageMixin):
     """Runs services in this process, directly on the store."""
 
     def __init__(self, settings: Settings) -> None:
@@ -167,55 +159,6 @@ class LocalAdminClient(LocalModelsMixin):
 
     def reset_resilience(self) -> dict[str, Any]:
         return {"reset": False}
-
-    def routing_policy(self) -> dict[str, Any]:
-        from omni.admin.routing import RouteService
-
-        return RouteService(self._ctx).policy()
-
-    def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
-        from omni.admin.routing import RouteService
-
-        return RouteService(self._ctx).set_policy(name, document)
-
-    def request_logs(self, **filters: Any) -> list[dict[str, Any]]:
-        from omni.admin.usage import UsageService
-
-        return UsageService(self._ctx).request_logs(**filters)
-
-    def list_budgets(self) -> list[dict[str, Any]]:
-        from omni.admin.budgets import BudgetService
-
-        return BudgetService(self._ctx).list_all()
-
-    def set_budget(self, key: str, limit: float, period: str, warn_at: float) -> dict[str, Any]:
-        from omni.admin.budgets import BudgetService
-
-        return BudgetService(self._ctx).set(key, limit, period, warn_at)
-
-    def remove_budget(self, key: str) -> dict[str, Any]:
-        from omni.admin.budgets import BudgetService
-
-        return BudgetService(self._ctx).remove(key)
-
-    def cache_stats(self) -> dict[str, Any]:
-        from omni.admin.usage import cache_store_stats
-
-        return cache_store_stats(self._ctx)
-
-    def clear_cache(self) -> dict[str, Any]:
-        from omni.admin.usage import clear_cache_store
-
-        return clear_cache_store(self._ctx)
-
-    def set_cache(self, **fields: Any) -> dict[str, Any]:
-        from omni.admin.usage import set_cache_settings
-        from omni.store import settings as settings_repo
-
-        set_cache_settings(self._ctx, fields)
-        with self._ctx.db.session() as conn:
-            stored: dict[str, Any] = settings_repo.get_setting(conn, "cache", {})
-        return stored
 
     def _backups(self) -> Any:
         from omni.admin.backups import BackupService
@@ -304,7 +247,7 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 
-class HttpAdminClient(HttpModelsMixin):
+class HttpAdminClient(HttpModelsMixin, HttpUsageMixin):
     """Calls the admin API of a running server."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:
@@ -397,55 +340,6 @@ class HttpAdminClient(HttpModelsMixin):
 
     def reset_resilience(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("POST", "/api/resilience/reset")
-        return result
-
-    def routing_policy(self) -> dict[str, Any]:
-        return {
-            "resilience": self._call("GET", "/api/resilience")["settings"],
-            "rate_limits": self._call("GET", "/api/rate-limit"),
-        }
-
-    def set_policy(self, name: str, document: dict[str, Any]) -> dict[str, Any]:
-        path = "/api/resilience" if name == "resilience" else "/api/rate-limit"
-        self._call("PUT", path, document)
-        return self.routing_policy()
-
-    def request_logs(self, **filters: Any) -> list[dict[str, Any]]:
-        from urllib.parse import urlencode
-
-        names = {"before_id": "before"}
-        query = urlencode(
-            {names.get(k, k): str(v).lower() if isinstance(v, bool) else v
-             for k, v in filters.items() if v not in (None, False)}
-        )  # fmt: skip
-        rows: list[dict[str, Any]] = self._call("GET", f"/api/usage/request-logs?{query}")[
-            "requests"
-        ]
-        return rows
-
-    def list_budgets(self) -> list[dict[str, Any]]:
-        budgets: list[dict[str, Any]] = self._call("GET", "/api/usage/budget")["budgets"]
-        return budgets
-
-    def set_budget(self, key: str, limit: float, period: str, warn_at: float) -> dict[str, Any]:
-        body = {"keyId": key, "limit": limit, "period": period, "warnAt": warn_at}
-        result: dict[str, Any] = self._call("POST", "/api/usage/budget", body)
-        return result
-
-    def remove_budget(self, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("DELETE", f"/api/usage/budget/{_segment(key)}")
-        return result
-
-    def cache_stats(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", "/api/cache")
-        return result
-
-    def clear_cache(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("DELETE", "/api/cache")
-        return result
-
-    def set_cache(self, **fields: Any) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("PUT", "/api/cache/settings", fields)
         return result
 
     def list_backups(self) -> list[dict[str, Any]]:
