@@ -225,7 +225,7 @@ def build_registry(
         spec = catalog.get(row.catalog_id) if row.catalog_id else None
         base = settings.provider_base_url(row.id) or row.base_url or (spec.base_url if spec else "")
         auth_style = spec.auth if spec else _custom_auth(row.format)
-        defaults = {**(spec.headers if spec else {}), **row.headers}
+        defaults = {**(spec.headers if spec else _custom_headers(row.format)), **row.headers}
         local = bool(spec and spec.local) or _is_loopback(base)
         targets = []
         for account in accounts_by_provider.get(row.id, []):
@@ -290,6 +290,11 @@ def _policy(conn: Connection) -> Policy:
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _custom_headers(fmt: str) -> dict[str, str]:
+    """What a provider added by hand needs besides its key (the Messages API wants a version)."""
+    return {"anthropic-version": "2023-06-01"} if fmt == "anthropic" else {}
 
 
 def _custom_auth(fmt: str) -> str:
