@@ -8,7 +8,8 @@ stream flag come from the URL (``/v1beta/models/{model}:streamGenerateContent``)
 Gemini has no tool call ids: a ``functionCall`` without one gets a deterministic id
 (``call_<name>_<n>``, numbered in request order) and a ``functionResponse`` is paired with
 the earliest unanswered call of the same name in the latest model turn that has one.
-Thought parts are reasoning; a ``thoughtSignature`` on a call is the call's signature.
+Thought parts are reasoning; a ``thoughtSignature`` on a call is the call's signature
+(who may receive which signature: :mod:`omni.translate.signatures`).
 
 Whatever has no IR home is kept in ``extras["gemini"]`` (safety settings, cached content,
 non-function tools, raw schemas and configs), and a same-dialect hop sends it back

@@ -86,7 +86,7 @@ def for_gemini_client(signature: str | None) -> str | None:
 
 def is_geminis(signature: str | None) -> bool:
     """Whether the signature is Gemini's (a thought's or a carried call's)."""
-    return bool(signature) and (signature or "").startswith((GEMINI, GEMINI_CALL))
+    return signature is not None and signature.startswith((GEMINI, GEMINI_CALL))
 
 
 def carry_call_signatures(parts: list[ir.Part]) -> list[ir.Part]:
