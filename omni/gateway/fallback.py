@@ -229,7 +229,7 @@ class _Run:
                 soonest = min(self.resting)
                 if soonest <= policy.cooldown_wait_s:
                     waited = True
-                    await asyncio.sleep(soonest)
+                    await asyncio.sleep(soonest + 0.01)  # past the end, not just at it
                     continue
             if not self.failures and self.capped and not self.resting:
                 now = gw.caps.clock()

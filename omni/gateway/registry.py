@@ -348,7 +348,7 @@ def provider_targets(
     """One :class:`Target` per (enabled) account of a provider, best first."""
     base = settings.provider_base_url(row.id) or row.base_url or (spec.base_url if spec else "")
     auth_style = spec.auth if spec else _custom_auth(row.format)
-    defaults = {**(spec.headers if spec else {}), **row.headers}
+    defaults = {**(spec.headers if spec else _custom_headers(row.format)), **row.headers}
     local = bool(spec and spec.local) or _is_loopback(base)
     provider_proxy = open_sealed(row.proxy, secrets) or global_proxy
     targets = []
@@ -385,6 +385,11 @@ def _listed(model_id: str, owner: str) -> dict[str, Any]:
 def _is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
+
+
+def _custom_headers(fmt: str) -> dict[str, str]:
+    """What a provider added by hand needs besides its key (the Messages API wants a version)."""
+    return {"anthropic-version": "2023-06-01"} if fmt == "anthropic" else {}
 
 
 def _custom_auth(fmt: str) -> str:

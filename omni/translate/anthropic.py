@@ -19,6 +19,7 @@ import orjson
 
 from omni import ir
 from omni.errors import InvalidInputError
+from omni.translate import signatures
 from omni.translate._common import (
     EFFORT_BUDGET,
     estimate_tokens,
@@ -456,7 +457,7 @@ def encode_response(response: ir.Response) -> dict[str, Any]:
     parts = [  # thinking text that came with opaque data (Responses summary + encrypted
         # content): the text as a thinking block, then the data, as the stream encoder does
         q
-        for p in response.parts
+        for p in signatures.carry_call_signatures(response.parts)
         for q in (
             (ir.Reasoning(p.text, p.signature), ir.Reasoning(redacted=p.redacted, extras=p.extras))
             if isinstance(p, ir.Reasoning) and p.text and p.redacted is not None

@@ -17,7 +17,7 @@ import orjson
 
 from omni import ir
 from omni.errors import InvalidInputError
-from omni.translate import errors
+from omni.translate import errors, signatures
 from omni.translate._common import (
     SSEParser,
     json_object,
@@ -215,6 +215,8 @@ def encode_block(part: ir.Part, role: str, *, upstream: bool = True) -> dict[str
         if upstream and ir.Dialect.OPENAI_RESPONSES.value in part.extras:
             return None  # an OpenAI reasoning item's encrypted_content: Anthropic refuses it
         return {"type": "redacted_thinking", "data": part.redacted, **extras}
+    if upstream and signatures.is_geminis(part.signature):
+        return None  # Gemini's: Anthropic would refuse it
     if not part.signature and (upstream or not part.text):
         return None
     thinking = {"type": "thinking", "thinking": part.text, "signature": part.signature or ""}
@@ -367,6 +369,7 @@ class StreamDecoder:
 class _Call:
     id: str
     name: str
+    signature: str | None = None  # Gemini's, carried on a thinking block before the call
     state: str = "queued"  # queued → open → closed
     pending: list[str] = field(default_factory=list)  # arguments received while queued
 
@@ -404,7 +407,8 @@ class StreamEncoder:
         elif isinstance(event, ir.ReasoningDelta):
             self._reasoning(out, event)
         elif isinstance(event, ir.ToolCallStart) and event.index not in self._calls:
-            self._calls[event.index] = _Call(event.id or new_id("toolu_"), event.name)
+            call_id = event.id or new_id("toolu_")
+            self._calls[event.index] = _Call(call_id, event.name, event.signature)
             if self._open == "tool" or self._queue:
                 self._queue.append(event.index)
             else:
@@ -474,6 +478,15 @@ class StreamEncoder:
 
     def _open_tool(self, out: list[bytes], index: int) -> None:
         call = self._calls[index]
+        if call.signature:  # on the thinking just before, or on a thinking block of its own
+            if self._open != "thinking" or self._signed:
+                self._close(out)
+                self._open, self._signed = "thinking", False
+                thinking = {"type": "thinking", "thinking": "", "signature": ""}
+                out.append(_event("content_block_start", index=self._next, content_block=thinking))
+            carried = signatures.carrier(call.signature)
+            self._delta(out, {"type": "signature_delta", "signature": carried})
+            self._signed = True
         block = {"type": "tool_use", "id": call.id, "name": call.name, "input": {}}
         self._open_block(out, "tool", block)
         self._open_call, call.state = index, "open"

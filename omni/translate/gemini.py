@@ -8,7 +8,8 @@ stream flag come from the URL (``/v1beta/models/{model}:streamGenerateContent``)
 Gemini has no tool call ids: a ``functionCall`` without one gets a deterministic id
 (``call_<name>_<n>``, numbered in request order) and a ``functionResponse`` is paired with
 the earliest unanswered call of the same name in the latest model turn that has one.
-Thought parts are reasoning; a ``thoughtSignature`` on a call is the call's signature.
+Thought parts are reasoning; a ``thoughtSignature`` on a call is the call's signature
+(who may receive which signature: :mod:`omni.translate.signatures`).
 
 Whatever has no IR home is kept in ``extras["gemini"]`` (safety settings, cached content,
 non-function tools, raw schemas and configs), and a same-dialect hop sends it back
@@ -17,11 +18,13 @@ unchanged when the IR still says the same thing.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from omni import ir
 from omni.errors import InvalidInputError
 from omni.translate import gemini_stream as gs
+from omni.translate import signatures
 from omni.translate._common import (
     EFFORT_BUDGET,
     json_object,
@@ -111,7 +114,7 @@ def _decode_part(raw: Any, where: str, calls: gs.CallIds) -> ir.Part:
         text = opt_str(p.pop("text", None), f"{where}.text") or ""
         if p.get("thought") is True:
             p.pop("thought")
-            part = ir.Reasoning(text, sig)
+            part = ir.Reasoning(text, signatures.from_gemini(sig) if sig else None)
         else:
             part = ir.Text(text)
             if sig:
@@ -140,9 +143,12 @@ def _encode_part(part: ir.Part, names: dict[str, str], *, to_client: bool) -> li
         elif not part.text:
             return []  # Gemini rejects empty text parts
     elif isinstance(part, ir.Reasoning):
-        sig = gs.base64_or_none(part.signature)
+        if to_client:
+            sig = signatures.for_gemini_client(part.signature)
+        else:
+            sig = gs.base64_or_none(signatures.for_gemini(part.signature))
         if not sig and not (to_client and part.text):
-            return []  # signature-less thoughts are not sent back to Gemini
+            return []  # thoughts without a Gemini signature are not sent back to Gemini
         out = {"text": part.text, "thought": True} | ({"thoughtSignature": sig} if sig else {})
     elif isinstance(part, ir.Image):
         inline = split_data_url(part.url) if part.url else None
@@ -282,6 +288,32 @@ def _decode_generation(raw: Any, request: ir.Request, keep: dict[str, Any]) -> N
     _put(keep, "generationConfig", rest)
 
 
+def _unsigned_thought(part: ir.Part) -> str | None:
+    """The text of a thought that has no signature (None for any other part)."""
+    if isinstance(part, ir.Reasoning) and not part.signature and not part.extras:
+        return part.text
+    return None
+
+
+def _join_thoughts(parts: list[ir.Part]) -> list[ir.Part]:
+    """Thought parts streamed piece by piece and closed by another provider's signature
+    become one thought again: that provider checks its signature against all of the text."""
+    out: list[ir.Part] = []
+    for part in parts:
+        if isinstance(part, ir.Reasoning) and part.signature:
+            text = part.text
+            while not signatures.is_geminis(part.signature) and out:
+                before = _unsigned_thought(out[-1])
+                if before is None:
+                    break
+                text = before + text
+                out.pop()
+            out.append(replace(part, text=text))
+        else:
+            out.append(part)
+    return out
+
+
 def decode_request(
     body: dict[str, Any], *, model: str | None = None, stream: bool | None = None
 ) -> ir.Request:
@@ -307,9 +339,9 @@ def decode_request(
             calls.turn()
         parts = require_list(content.pop("parts", None), f"contents[{i}].parts")
         message = ir.Message("assistant" if role in ("model", "assistant") else "user")
-        message.parts = [
-            _decode_part(part, f"contents[{i}].parts[{j}]", calls) for j, part in enumerate(parts)
-        ]
+        message.parts = _join_thoughts(
+            [_decode_part(part, f"contents[{i}].parts[{j}]", calls) for j, part in enumerate(parts)]
+        )
         if content:
             message.extras[D] = {"content": content}
         request.messages.append(message)
@@ -330,11 +362,23 @@ def decode_request(
 def _encode_contents(messages: list[ir.Message]) -> list[dict[str, Any]]:
     contents: list[dict[str, Any]] = []
     names: dict[str, str] = {}
+    foreign: set[int] = set()  # id() of the functionCall parts of calls from another dialect
     for message in messages:
         parts: list[dict[str, Any]] = []
+        carried: str | None = None  # a call's signature a foreign client kept on its thinking
         for part in message.parts:
+            if isinstance(part, ir.Reasoning) and signatures.call_signature(part.signature):
+                carried = signatures.call_signature(part.signature)
+                continue
             if isinstance(part, ir.ToolCall):
                 names[part.id] = part.name
+                call = replace(part, signature=carried) if carried and not part.signature else part
+                carried = None
+                encoded = _encode_part(call, names, to_client=False)
+                if D not in call.extras:
+                    foreign.update(id(p) for p in encoded)
+                parts += encoded
+                continue
             parts += _encode_part(part, names, to_client=False)
         if not parts:
             continue  # Gemini rejects contents without parts
@@ -343,6 +387,10 @@ def _encode_contents(messages: list[ir.Message]) -> list[dict[str, Any]]:
             contents[-1]["parts"] += parts  # nor does it take two turns of one role in a row
         else:
             contents.append({**_ex(message).get("content", {}), "role": role, "parts": parts})
+    for content in contents:  # the first call of a turn must be signed (Gemini 3, thinking)
+        first = next((p for p in content["parts"] if "functionCall" in p), None)
+        if first is not None and id(first) in foreign and not first.get("thoughtSignature"):
+            first["thoughtSignature"] = signatures.SKIP_VALIDATOR
     return contents
 
 

@@ -28,7 +28,7 @@ import orjson
 
 from omni import ir
 from omni.errors import InvalidInputError
-from omni.translate import errors
+from omni.translate import errors, signatures
 from omni.translate._common import SSEParser, estimate_tokens, json_object, json_text, new_id
 
 D = ir.Dialect.GEMINI.value
@@ -360,7 +360,7 @@ class StreamDecoder:
         text = text if isinstance(text, str) else ""
         if part.get("thought") is True:
             if text or sig:
-                out.append(ir.ReasoningDelta(text, sig))
+                out.append(ir.ReasoningDelta(text, signatures.from_gemini(sig) if sig else None))
         elif text:
             out.append(ir.TextDelta(text))
 
@@ -428,7 +428,7 @@ class StreamEncoder:
             return self._flush() + (self._chunk([{"text": event.text}]) if event.text else b"")
         if isinstance(event, ir.ReasoningDelta):
             out = self._flush()
-            sig = base64_or_none(event.signature)
+            sig = signatures.for_gemini_client(event.signature)
             if event.text or sig:
                 part: dict[str, Any] = {"text": event.text, "thought": True}
                 if sig:

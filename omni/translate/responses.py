@@ -26,6 +26,7 @@ from omni import ir
 from omni.errors import InvalidInputError
 from omni.translate import _common as c
 from omni.translate import responses_stream as wire
+from omni.translate import signatures
 from omni.translate.responses_stream import STREAM_CONTENT_TYPE, StreamDecoder, StreamEncoder
 
 __all__ = [
@@ -448,7 +449,7 @@ def encode_response(response: ir.Response) -> dict[str, Any]:
     if status == "failed":
         error = ex.get("error") or {"code": "server_error", "message": "the upstream failed"}
     if not isinstance(raw, list) or _decode_output(raw) != response.parts:
-        raw = _parts_out("assistant", response.parts, output=True)
+        raw = _parts_out("assistant", signatures.carry_call_signatures(response.parts), True)
     created = response.created if response.created is not None else int(time.time())
     usage = wire.usage_to_wire(response.usage)
     rid, model = response.id, response.model

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from omni import ir
+from omni.translate import signatures
 from omni.translate._common import SSEParser, new_id, sse
 from omni.translate.errors import error_payload
 
@@ -319,6 +320,7 @@ class _Call:
     name: str
     buffer: list[str] = field(default_factory=list)
     state: str = "new"  # new (deltas only) → queued → open → closed
+    signature: str | None = None  # Gemini's, carried by a reasoning item before the call
 
 
 class StreamEncoder:
@@ -422,20 +424,29 @@ class StreamEncoder:
 
     def _call_start(self, event: ir.ToolCallStart) -> bytes:
         call = self._calls.setdefault(event.index, _Call(event.id, event.name))
-        call.id, call.name = event.id, event.name
+        call.id, call.name, call.signature = event.id, event.name, event.signature
         if call.state != "new":
             return b""
         call.state = "queued"
         self._queue.append(event.index)
         if self._open is not None and self._open.kind == "function_call":
             return b""  # another call is still open: this one waits its turn
-        return self._close() + self._open_call(self._queue.pop(0))
+        return self._open_call(self._queue.pop(0))
 
     def _open_call(self, index: int) -> bytes:
-        call = self._calls[index]
+        """Close the open item and open the call's (after a reasoning item carrying its
+        signature: the open one when it has none yet)."""
+        call, out = self._calls[index], b""
+        if call.signature:
+            item = self._open
+            if item is None or item.kind != "reasoning" or item.encrypted is not None:
+                out += self._close() + self._new("reasoning", {"summary": []})
+            assert self._open is not None
+            self._open.encrypted = SIG_PREFIX + signatures.carrier(call.signature)
+        out += self._close()
         call.state = "open"
         fields = {"status": "in_progress", "arguments": "", "call_id": call.id, "name": call.name}
-        out = self._new("function_call", fields, call=index)
+        out += self._new("function_call", fields, call=index)
         for piece in call.buffer:
             out += self._args(piece)
         call.buffer = []
@@ -478,7 +489,8 @@ class StreamEncoder:
     def _finish(self, event: ir.Finish) -> bytes:
         out = self._close()
         for index in self._queue:  # calls still waiting for their turn
-            out += self._open_call(index) + self._close()
+            out += self._open_call(index)
+        out += self._close()
         self._done = True
         status, details = status_of(event.stop)
         failed = {"code": "server_error", "message": "the upstream failed mid-answer"}

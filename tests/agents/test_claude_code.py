@@ -20,19 +20,27 @@ MODEL = "claude-sonnet-4-5"
 SMALL_MODEL = "claude-haiku-4-5"  # Claude Code's side requests go to the `side` fake
 
 
-async def claude(gateway: Gateway, agents: Agents, tmp_path: Path, *args: str) -> Run:
+async def claude(
+    gateway: Gateway,
+    agents: Agents,
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    output: tuple[str, ...] = ("--output-format", "json"),
+) -> Run:
     work = tmp_path / "work"
     work.mkdir(exist_ok=True)
-    env = {
+    variables = {
         "ANTHROPIC_BASE_URL": gateway.url,
         "ANTHROPIC_API_KEY": "k",
         "ANTHROPIC_DEFAULT_HAIKU_MODEL": SMALL_MODEL,
         "ANTHROPIC_SMALL_FAST_MODEL": SMALL_MODEL,
         "DISABLE_AUTOUPDATER": "1",
         "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+        **(env or {}),
     }
-    argv = [agents.path("claude"), "--output-format", "json", *args]
-    return await run_agent(argv, gateway=gateway, home=tmp_path / "home", cwd=work, env=env)
+    argv = [agents.path("claude"), *output, *args]
+    return await run_agent(argv, gateway=gateway, home=tmp_path / "home", cwd=work, env=variables)
 
 
 def result(run: Run) -> dict[str, Any]:

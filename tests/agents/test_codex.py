@@ -1,4 +1,4 @@
-"""Codex `exec` (Responses in, streaming, stateless) through omni to Anthropic and others."""
+"""Codex `exec` (Responses in, streaming, stateless) through omni to Anthropic, Chat, Gemini."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.agents.conftest import Agents, Gateway, Run, omni, run_agent
+from tests.fakes.dialects_common import signature
 from tests.fakes.upstream import Reply, ToolCall
 
 pytestmark = pytest.mark.agents
@@ -117,3 +118,102 @@ async def test_combo_hides_a_rate_limited_target(
     paths = [r.path for r in gateway.conversation(marker)]
     assert paths == ["/v1/chat/completions", "/v1beta/models/m1:streamGenerateContent"]
     assert gateway.fake.pending == 0
+
+
+def chat_text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    return "".join(p.get("text", "") for p in content or [] if isinstance(p, dict))
+
+
+async def test_plain_answer_from_a_chat_upstream(
+    gateway: Gateway, agents: Agents, tmp_path: Path
+) -> None:
+    await gateway.add_provider("oai", "openai")
+    marker = "omni-agents-codex-chat-plain"
+    gateway.fake.push(Reply(text="Plain answer from the chat upstream, 27c9.", chunks=4))
+
+    run = await codex(gateway, agents, tmp_path, "oai/m1", f"Say hello ({marker})")
+
+    assert run.returncode == 0, run.describe()
+    assert run.stdout.strip() == "Plain answer from the chat upstream, 27c9.", run.describe()
+    [main] = gateway.conversation(marker)
+    assert main.path == "/v1/chat/completions", run.describe()
+    assert main.headers.get("authorization") == "Bearer k"
+    body = main.json
+    assert body["model"] == "m1"
+    assert body["stream"] is True
+    assert body["stream_options"] == {"include_usage": True}
+    roles = [m["role"] for m in body["messages"]]
+    # Instructions and developer messages are system messages, ahead of the user's.
+    assert roles == sorted(roles, key=lambda r: r != "system") and set(roles) == {"system", "user"}
+    assert roles[-1] == "user" and marker in chat_text(body["messages"][-1]["content"])
+    tools = {t["function"]["name"]: t for t in body["tools"] if t["type"] == "function"}
+    assert "cmd" in tools["exec_command"]["function"]["parameters"]["properties"]
+
+
+async def test_exec_command_round_trip_through_a_chat_upstream(
+    gateway: Gateway, agents: Agents, tmp_path: Path
+) -> None:
+    await gateway.add_provider("oai", "openai")
+    marker = "omni-agents-codex-chat-tool"
+    call = ToolCall("exec_command", json.dumps({"cmd": "echo omni-tool-ok"}))
+    gateway.fake.push(
+        Reply(text="", tool_calls=[call], finish="tool_calls"),
+        Reply(text="The command printed omni-tool-ok, 4b1f."),
+    )
+
+    run = await codex(gateway, agents, tmp_path, "oai/m1", f"Run echo omni-tool-ok ({marker})")
+
+    assert run.returncode == 0, run.describe()
+    assert run.stdout.strip() == "The command printed omni-tool-ok, 4b1f.", run.describe()
+    first, second = gateway.conversation(marker)
+    assert first.path == second.path == "/v1/chat/completions"
+    assert first.json["messages"] == second.json["messages"][: len(first.json["messages"])]
+
+    # Stateless Codex replays the history: the call as an assistant tool_calls turn (same
+    # id), the output as the tool message answering it, and nothing after.
+    assistant, tool = second.json["messages"][-2:]
+    assert assistant["role"] == "assistant", second.json["messages"][-2:]
+    [sent] = assistant["tool_calls"]
+    assert (sent["id"], sent["type"]) == (call.id, "function")
+    assert sent["function"]["name"] == "exec_command"
+    assert json.loads(sent["function"]["arguments"]) == {"cmd": "echo omni-tool-ok"}
+    assert tool["role"] == "tool" and tool["tool_call_id"] == call.id
+    output = chat_text(tool["content"])
+    assert "Process exited with code 0" in output
+    assert "omni-tool-ok" in output.split("Output:", 1)[-1]
+
+
+async def test_exec_command_round_trip_keeps_geminis_thought_signature(
+    gateway: Gateway, agents: Agents, tmp_path: Path
+) -> None:
+    """A thinking Gemini signs its functionCall and wants the signature back on it. Codex
+    keeps it on the reasoning item omni hands it (`encrypted_content`) and replays it."""
+    await gateway.add_provider("gem", "gemini")
+    marker = "omni-agents-codex-gemini-tool"
+    thought = "I should run the command."
+    call = ToolCall("exec_command", json.dumps({"cmd": "echo omni-tool-ok"}))
+    gateway.fake.push(
+        Reply(text="", tool_calls=[call], finish="tool_calls", reasoning=thought),
+        Reply(text="The command printed omni-tool-ok, 90d2.", reasoning="It printed it."),
+    )
+
+    run = await codex(gateway, agents, tmp_path, "gem/m1", f"Run echo omni-tool-ok ({marker})")
+
+    assert run.returncode == 0, run.describe()
+    assert run.stdout.strip() == "The command printed omni-tool-ok, 90d2.", run.describe()
+    first, second = gateway.conversation(marker)
+    assert first.path == second.path == "/v1beta/models/m1:streamGenerateContent"
+    assert first.json["generationConfig"]["thinkingConfig"]["includeThoughts"] is True
+    model, user = second.json["contents"][-2:]
+    assert (model["role"], user["role"]) == ("model", "user")
+    assert model["parts"] == [
+        {
+            "functionCall": {"name": "exec_command", "args": {"cmd": "echo omni-tool-ok"}},
+            "thoughtSignature": signature(thought),
+        }
+    ]
+    [response] = [p["functionResponse"] for p in user["parts"]]
+    assert response["name"] == "exec_command"
+    assert "omni-tool-ok" in json.dumps(response["response"])

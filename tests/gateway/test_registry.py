@@ -66,6 +66,21 @@ def test_catalog_provider_uses_catalog_auth_and_config_override(
     assert target.format == "anthropic"
 
 
+def test_a_provider_added_by_hand_speaks_its_format(
+    settings: Settings, add_provider: Callable[..., Any]
+) -> None:
+    """A custom Anthropic-format provider sends the version header the Messages API requires,
+    next to its key in x-api-key; a Gemini one uses x-goog-api-key."""
+    common = {"base_url": "http://127.0.0.1:9/v1", "sync_models": False, "api_key": "k1"}
+    add_provider("ant", format="anthropic", models=["m"], **common)
+    add_provider("gem", format="gemini", models=["g"], **common)
+    ant = _registry(settings).resolve("ant/m").headers
+    assert (ant["x-api-key"], ant["anthropic-version"]) == ("k1", "2023-06-01")
+    assert "Authorization" not in ant
+    gem = _registry(settings).resolve("gem/g").headers
+    assert gem["x-goog-api-key"] == "k1" and "anthropic-version" not in gem
+
+
 def test_key_from_environment_variable(
     settings: Settings, add_provider: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:

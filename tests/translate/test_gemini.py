@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Any
 
@@ -71,7 +72,7 @@ def test_gemini_cli_request_decodes_to_exact_ir() -> None:
     assert user == ir.Message("user", [ir.Text("list the files")])
     assert model.role == "assistant"
     assert model.parts == [
-        ir.Reasoning("I should look", "c2lnMQ=="),
+        ir.Reasoning("I should look", "gemini:c2lnMQ=="),  # tagged as Gemini's
         ir.ToolCall("call_ls_1", "ls", '{"dir":"."}', "c2ln", {D: {"id": "synthetic"}}),
         ir.ToolCall("call_ls_2", "ls", '{"dir":"/"}', None, {D: {"id": "synthetic"}}),
     ]
@@ -192,7 +193,8 @@ def test_other_dialects_ir_encodes_to_what_gemini_accepts() -> None:
             ]},
             {"role": "model", "parts": [
                 {"text": "calling"},
-                {"functionCall": {"name": "Bash", "args": {"command": "ls"}}},
+                {"functionCall": {"name": "Bash", "args": {"command": "ls"}},
+                 "thoughtSignature": "skip_thought_signature_validator"},  # first, unsigned
                 {"functionCall": {"name": "Read", "args": {}}, "thoughtSignature": "c2ln"},
             ]},
             {"role": "user", "parts": [
@@ -433,8 +435,8 @@ def test_encode_response_from_another_dialect(stop: ir.Stop, reason: str) -> Non
         id="msg_1",
         model="claude-x",
         parts=[
-            ir.Reasoning("hmm", signature="RXJJ"),
-            ir.Reasoning("", signature="not base64!"),  # Gemini wants bytes: dropped
+            ir.Reasoning("hmm", signature="RXJJ"),  # another provider's: wrapped in base64
+            ir.Reasoning("", signature="gemini:not base64!"),  # Gemini wants bytes: dropped
             ir.Reasoning("", redacted="opaque"),
             ir.Text("Here."),
             ir.ToolCall("toolu_9", "Bash", '{"command":"ls"}'),
@@ -445,7 +447,8 @@ def test_encode_response_from_another_dialect(stop: ir.Stop, reason: str) -> Non
     assert gemini.encode_response(response) == {
         "candidates": [{
             "content": {"role": "model", "parts": [
-                {"text": "hmm", "thought": True, "thoughtSignature": "RXJJ"},
+                {"text": "hmm", "thought": True,
+                 "thoughtSignature": base64.b64encode(b"omni-sig:RXJJ").decode()},
                 {"text": "Here."},
                 {"functionCall": {"name": "Bash", "args": {"command": "ls"}, "id": "toolu_9"}},
             ]},

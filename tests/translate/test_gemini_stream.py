@@ -8,6 +8,7 @@ the client sends, which gives golden request bodies.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import itertools
 from collections.abc import Awaitable, Callable
@@ -142,7 +143,7 @@ def test_blocked_prompt_and_thought_signatures() -> None:
     chunk = {"candidates": [{"content": {"parts": parts}, "finishReason": "STOP"}]}
     events = gemini.StreamDecoder().feed(b"data: " + orjson.dumps(chunk) + b"\n\n")
     assert events[1:] == [
-        ir.ReasoningDelta("", "sig"),
+        ir.ReasoningDelta("", "gemini:sig"),  # tagged as Gemini's
         ir.ToolCallStart(0, "given", "f"),
         ir.ToolCallDelta(0, "{}"),
         ir.Finish(ir.Stop.TOOL_USE),
@@ -173,6 +174,9 @@ ANTHROPIC_LIKE: list[ir.Event] = [
 ]
 
 
+WRAPPED = base64.b64encode(b"omni-sig:c2lnLTE=").decode()
+
+
 def test_encoder_writes_gemini_chunks() -> None:
     chunks = _chunks(_encode(ANTHROPIC_LIKE))
     assert all(c["modelVersion"] == "gemini-x" and c["responseId"] == "resp-1" for c in chunks)
@@ -180,7 +184,7 @@ def test_encoder_writes_gemini_chunks() -> None:
     assert parts == [
         [{"text": "let me ", "thought": True}],
         [{"text": "see", "thought": True}],
-        [{"text": "", "thought": True, "thoughtSignature": "c2lnLTE="}],
+        [{"text": "", "thought": True, "thoughtSignature": WRAPPED}],  # Anthropic's, wrapped
         [{"text": "Sure."}],
         [
             {"functionCall": {"name": "Bash", "args": {"command": "ls"}, "id": "toolu_1"}},
@@ -435,11 +439,25 @@ async def test_google_genai_request_bodies_decode(serve: Serve) -> None:
     assert encoded | {"tools": None} == body | {"tools": None}
 
 
-def test_signatures_that_are_not_base64_are_not_sent_to_gemini_clients() -> None:
-    events: list[ir.Event] = [ir.ReasoningDelta("x", "no!"), ir.ToolCallStart(0, "c", "f", "sig-1")]
+def test_signatures_reach_gemini_clients_as_base64() -> None:
+    """google-genai reads signatures as bytes: another provider's goes wrapped in base64
+    (and comes back unwrapped), Gemini's own goes as it came, and a call signature that is
+    not base64 is left out."""
+    events: list[ir.Event] = [
+        ir.ReasoningDelta("x", "no!"),
+        ir.ReasoningDelta("y", "gemini:c2ln"),
+        ir.ToolCallStart(0, "c", "f", "sig-1"),
+    ]
     chunks = _chunks(_encode([*events, ir.Finish(ir.Stop.TOOL_USE)]))
     parts = [p for c in chunks for p in c["candidates"][0]["content"]["parts"]]
+    wrapped = base64.b64encode(b"omni-sig:no!").decode()
     assert parts == [
-        {"text": "x", "thought": True},
+        {"text": "x", "thought": True, "thoughtSignature": wrapped},
+        {"text": "y", "thought": True, "thoughtSignature": "c2ln"},
         {"functionCall": {"name": "f", "args": {}, "id": "c"}},
+    ]
+    back = gemini.decode_request({"contents": [{"role": "model", "parts": parts}]}, model="m")
+    assert back.messages[0].parts[:2] == [
+        ir.Reasoning("x", "no!"),
+        ir.Reasoning("y", "gemini:c2ln"),
     ]
