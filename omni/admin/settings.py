@@ -24,7 +24,8 @@ from omni.store.driver import Connection
 
 THINKING_KEY = "thinking_budget"
 SYSTEM_PROMPT_KEY = "system_prompt"
-THINKING_MODES = ("passthrough", "auto", "custom")
+THINKING_MODES = ("passthrough", "auto", "custom", "adaptive")
+PROMPT_POSITIONS = ("prefix", "suffix")
 MAX_THINKING_BUDGET = 1_000_000
 MAX_PROMPT_CHARS = 100_000
 
@@ -103,11 +104,17 @@ def check_thinking_budget(data: Any) -> dict[str, Any]:
 
 
 def check_system_prompt(data: Any) -> dict[str, Any]:
-    """``{"enabled": bool, "prompt": str}`` (a non-empty prompt when enabled)."""
+    """``{"enabled": bool, "prompt": str, "position": "prefix"|"suffix"}`` (a non-empty
+    prompt when enabled; it goes before or after the client's own system text)."""
     data = _object(data, "the system prompt setting")
-    unknown = sorted(set(data) - {"enabled", "prompt"})
+    unknown = sorted(set(data) - {"enabled", "prompt", "position"})
     if unknown:
-        raise InvalidInputError(f"unknown field {', '.join(unknown)} (known: enabled, prompt)")
+        raise InvalidInputError(
+            f"unknown field {', '.join(unknown)} (known: enabled, prompt, position)"
+        )
+    position = data.get("position", "prefix")
+    if position not in PROMPT_POSITIONS:
+        raise InvalidInputError(f"position must be 'prefix' or 'suffix', not {position!r}")
     enabled, prompt = data.get("enabled", False), data.get("prompt", "")
     if not isinstance(enabled, bool):
         raise InvalidInputError(f"enabled must be true or false, not {enabled!r}")
@@ -117,12 +124,12 @@ def check_system_prompt(data: Any) -> dict[str, Any]:
         raise InvalidInputError(f"prompt is longer than {MAX_PROMPT_CHARS} characters")
     if enabled and not prompt.strip():
         raise InvalidInputError("an enabled system prompt needs some text in 'prompt'")
-    return {"enabled": enabled, "prompt": prompt}
+    return {"enabled": enabled, "prompt": prompt, "position": position}
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {
     THINKING_KEY: {"mode": "passthrough", "budget": 0},
-    SYSTEM_PROMPT_KEY: {"enabled": False, "prompt": ""},
+    SYSTEM_PROMPT_KEY: {"enabled": False, "prompt": "", "position": "prefix"},
     IP_FILTER_KEY: IpRules().to_json(),
 }
 

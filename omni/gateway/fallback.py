@@ -103,7 +103,11 @@ class _Run:
         gw, record = self.gw, self.record
         record.provider_id, record.account_id = target.provider_id, target.account_id
         record.model = target.model
-        if self.dialect is Dialect.OPENAI_CHAT and target.format == "openai":
+        if (
+            self.dialect is Dialect.OPENAI_CHAT
+            and target.format == "openai"
+            and (self.request is None or not self.request.normalised)
+        ):
             return gw.openai_passthrough(self.obj, target, record, self.started, first_byte_s)
         return gw.exchange(
             self.dialect, self.obj, self.ir_request(), target, record, self.started, first_byte_s

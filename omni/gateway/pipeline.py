@@ -52,6 +52,7 @@ from omni.gateway.fallback import Refresher, run_plan
 from omni.gateway.registry import Plan, Registry, build_registry
 from omni.gateway.resilience import Breakers, Cooldowns, Failure
 from omni.gateway.routing import Router
+from omni.gateway.shaping import Shaping, shape, shaping_from
 from omni.gateway.telemetry import Telemetry
 from omni.gateway.usage import CURRENT_KEY, UsageRecorder
 from omni.ir import Dialect, Usage
@@ -115,6 +116,7 @@ class Gateway:
         self.caps = Caps()
         self.leases: dict[str, Lease] = {}  # request id → operator-cap slots it holds
         self.budgets = Budgets()
+        self.shaping = Shaping()
         self.cache = ResponseCache(db)
         self.cache.load_keys(self._conn)
         self.holds: dict[str, Hold] = {}  # request id → budget it reserved
@@ -139,6 +141,10 @@ class Gateway:
         self.router.affinity_ttl = policy.affinity_ttl_s
         self.caps.configure(policy.limits)
         conn = self._conn
+        self.shaping = shaping_from(
+            settings_repo.get_setting(conn, "system_prompt"),
+            settings_repo.get_setting(conn, "thinking_budget"),
+        )
         try:
             self.cache.configure(parse_cache_config(settings_repo.get_setting(conn, "cache")))
         except InvalidInputError as exc:
@@ -290,6 +296,8 @@ class Gateway:
             name, record.stream = request.model, request.stream
         plan = self.registry.plan(name)
         record.requested_model, record.combo = name, plan.combo
+        if self.shaping.active:
+            request = shape(self.shaping, dialect, obj, request)
         # Cheap tests first: most requests are neither deterministic nor idempotent.
         if (
             headers is not None

@@ -95,19 +95,22 @@ async def test_thinking_budget_and_system_prompt_are_validated_and_stored(
     assert (await (await client.get(path, headers=auth)).json())["mode"] == "auto"
 
     path = "/api/settings/system-prompt"
-    assert await (await client.get(path, headers=auth)).json() == {"enabled": False, "prompt": ""}
+    assert await (await client.get(path, headers=auth)).json() == {
+        "enabled": False, "prompt": "", "position": "prefix",
+    }  # fmt: skip
     response = await client.put(path, json={"enabled": True, "prompt": "Be terse."}, headers=auth)
-    assert await response.json() == {"enabled": True, "prompt": "Be terse."}
+    assert await response.json() == {"enabled": True, "prompt": "Be terse.", "position": "prefix"}
     for body, text in [
         ({"enabled": "on"}, "enabled must be true or false"),
         ({"prompt": 5}, "prompt must be a string"),
         ({"prompt": "  "}, "needs some text"),
         ({"prompt": "x" * 100_001}, "longer than"),
+        ({"position": "middle"}, "position must be 'prefix' or 'suffix'"),
     ]:
         response = await client.put(path, json=body, headers=auth)
         assert response.status == 400 and text in await _error(response), body
     response = await client.put(path, json={"enabled": False}, headers=auth)
-    assert await response.json() == {"enabled": False, "prompt": "Be terse."}
+    assert await response.json() == {"enabled": False, "prompt": "Be terse.", "position": "prefix"}
 
 
 def test_ip_rules() -> None:
