@@ -173,3 +173,69 @@ async def test_foreground_serve_stops_gracefully(
     assert "stopped" in stderr
     assert [r["status"] for r in _rows()] == [200]
     assert _rows()[0]["output_tokens"] == 5
+
+
+async def _start_server() -> tuple[asyncio.subprocess.Process, str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "omni", "serve", "--port", str(port),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    await wait_healthy(url, proc)
+    return proc, url
+
+
+async def test_every_answered_request_has_its_row_even_through_a_sigterm(
+    upstream: Any, omni_home: Path
+) -> None:
+    await omni(
+        "providers", "add", "fake", "--base-url", f"{upstream.url}/v1", "--no-sync", "--models", "m"
+    )
+    upstream.default = Reply(text="ok", usage=Usage(13, 4))
+    body = {"model": "fake/m", "messages": [{"role": "user", "content": "hi"}]}
+    proc, url = await _start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            gate = asyncio.Semaphore(20)
+
+            async def one() -> int:
+                async with gate, http.post(f"{url}/v1/chat/completions", json=body) as response:
+                    await response.read()
+                    return response.status
+
+            statuses = await asyncio.gather(*(one() for _ in range(200)))
+        assert statuses == [200] * 200
+
+        # A burst, and SIGTERM once some of it has been answered.
+        upstream.default = Reply(text="ok", usage=Usage(13, 4), first_byte_delay=0.05)
+        answered = 0
+        some_answered = asyncio.Event()
+        async with aiohttp.ClientSession() as http:
+
+            async def burst() -> None:
+                nonlocal answered
+                try:
+                    async with http.post(f"{url}/v1/chat/completions", json=body) as response:
+                        await response.read()
+                        if response.status == 200:
+                            answered += 1
+                            if answered >= 10:
+                                some_answered.set()
+                except aiohttp.ClientError:
+                    pass  # refused once the server stopped accepting
+
+            tasks = [asyncio.ensure_future(burst()) for _ in range(100)]
+            await some_answered.wait()
+            os.kill(proc.pid, signal.SIGTERM)
+            await asyncio.gather(*tasks)
+        async with asyncio.timeout(30):
+            assert await proc.wait() == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    rows = _rows()
+    ok = [r for r in rows if r["status"] == 200]
+    assert len(ok) == 200 + answered
+    assert {(r["input_tokens"], r["output_tokens"]) for r in ok} == {(13, 4)}
