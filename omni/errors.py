@@ -111,6 +111,17 @@ class LockedOutError(OmniError):
         self.retry_after = retry_after
 
 
+class RateLimitedError(OmniError):
+    """A limit omni enforces itself (an API key's rate) is reached for ``retry_after`` s."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: float, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.retry_after = retry_after
+
+
 class BudgetExceededError(OmniError):
     """An API key's spending budget for the period is used up (until ``retry_after``)."""
 

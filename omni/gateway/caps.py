@@ -75,11 +75,21 @@ class Caps:
                 found.append((key, limit))
         return found
 
+    def admit_key(self, key_id: int, tokens: int) -> Lease | float | None:
+        """A lease on an API key's own cap (None: the key has none), or the seconds until
+        it may free."""
+        limit = self.limits.get(f"key:{key_id}")
+        if limit is None:
+            return None
+        return self._admit([(f"key:{key_id}", limit)], tokens)
+
     def admit(self, target: Target, tokens: int) -> Lease | float:
         """A lease on every cap of ``target``, or the seconds until one may free
         (``inf``: when a request in flight finishes)."""
+        return self._admit(self.scopes(target), tokens)
+
+    def _admit(self, scopes: list[tuple[str, Limit]], tokens: int) -> Lease | float:
         now, wait = self.clock(), 0.0
-        scopes = self.scopes(target)
         uses = []
         for key, limit in scopes:
             use = self._uses.get(key)

@@ -29,7 +29,13 @@ import orjson
 
 from omni import ir
 from omni.config import Settings
-from omni.errors import InvalidInputError, ModelNotFoundError, OmniError, UpstreamError
+from omni.errors import (
+    InvalidInputError,
+    ModelNotFoundError,
+    OmniError,
+    RateLimitedError,
+    UpstreamError,
+)
 from omni.gateway import reuse, streams
 from omni.gateway.answers import (
     AttemptFailed,
@@ -115,6 +121,7 @@ class Gateway:
         usage.observers.append(self.telemetry.observe)
         self.caps = Caps()
         self.leases: dict[str, Lease] = {}  # request id → operator-cap slots it holds
+        self.key_leases: dict[str, Lease] = {}  # request id → its API key's cap slot
         self.budgets = Budgets()
         self.shaping = Shaping()
         self.cache = ResponseCache(db)
@@ -296,6 +303,8 @@ class Gateway:
             name, record.stream = request.model, request.stream
         plan = self.registry.plan(name)
         record.requested_model, record.combo = name, plan.combo
+        if self.caps.active and record.api_key_id is not None:
+            self._key_cap(record, len(body) // 4)
         if self.shaping.active:
             request = shape(self.shaping, dialect, obj, request)
         # Cheap tests first: most requests are neither deterministic nor idempotent.
@@ -322,6 +331,22 @@ class Gateway:
         if record.api_key_id is not None and record.api_key_id in self.budgets.ledgers:
             return self._budgeted(dialect, obj, body, request, plan, record, started)
         return run_plan(self, dialect, obj, body, request, plan, record, started)
+
+    def _key_cap(self, record: UsageRecord, tokens: int) -> None:
+        """Hold a slot of the API key's own cap, or refuse the request with a 429."""
+        assert record.api_key_id is not None
+        admitted = self.caps.admit_key(record.api_key_id, tokens)
+        if admitted is None:
+            return
+        if isinstance(admitted, Lease):
+            self.key_leases[record.request_id] = admitted
+            return
+        wait = admitted if admitted != float("inf") else 1.0
+        name = self._key_names.get(record.api_key_id) or f"#{record.api_key_id}"
+        raise RateLimitedError(
+            f"API key '{name}' is at its rate limit (requests, tokens or concurrency)",
+            retry_after=wait,
+        )
 
     def _execute(
         self,
@@ -508,11 +533,12 @@ class Gateway:
         """Complete ``record`` and hand it to the batched writer."""
         record.status = status
         record.latency_ms = (time.perf_counter() - started) * 1000
-        if self.leases:
-            lease = self.leases.pop(record.request_id, None)
-            if lease is not None:
-                used = None if usage is None else (usage.input or 0) + (usage.output or 0)
-                self.caps.release(lease, used)
+        if self.leases or self.key_leases:
+            used = None if usage is None else (usage.input or 0) + (usage.output or 0)
+            for leases in (self.leases, self.key_leases):
+                lease = leases.pop(record.request_id, None)
+                if lease is not None:
+                    self.caps.release(lease, used)
         if usage is not None:
             price = self.registry.prices.get((record.provider_id or "", record.model or ""))
             if price is not None:

@@ -16,6 +16,7 @@ one frozen :class:`Policy` that the routing snapshot carries:
     {"providers": {"openai": {"rpm": 60, "tpm": 100000, "concurrency": 4}},
      "models": {"openai/gpt-4o": {"rpm": 10}},
      "accounts": {"openai/work": {"concurrency": 2}},
+     "keys": {"3": {"rpm": 30, "tpm": 50000}},
      "queue": {"depth": 64, "wait_s": 30}}
 
 A combo's own options (``retries``, ``timeout_s``, ``max_attempts`` and per-step
@@ -192,8 +193,14 @@ def parse_limit(raw: object, where: str) -> Limit:
 def parse_rate_limits(raw: object) -> dict[str, Any]:
     """Validate a ``rate_limits`` document; returns the keyword arguments of a Policy."""
     doc = _object(raw or {}, "rate_limits")
-    _known(doc, ("providers", "models", "accounts", "queue"), "rate_limits")
+    _known(doc, ("providers", "models", "accounts", "keys", "queue"), "rate_limits")
     limits: dict[str, Limit] = {}
+    for name, spec in _object(doc.get("keys", {}), "keys").items():
+        if not name.isdigit():
+            raise InvalidInputError(f"'keys' are API key ids (see 'omni keys list'), not {name!r}")
+        limit = parse_limit(spec, f"keys.{name}")
+        if limit != Limit():
+            limits[f"key:{name}"] = limit
     for scope, prefix in (("providers", "provider"), ("models", "model"), ("accounts", "account")):
         for name, spec in _object(doc.get(scope, {}), scope).items():
             if scope != "providers" and "/" not in name:

@@ -119,3 +119,24 @@ def test_periods_are_utc_days_weeks_from_monday_and_calendar_months() -> None:
         ["2026-02-16", "2026-02-23"],
         ["2026-02-01", "2026-03-01"],
     ]
+
+
+async def test_a_keys_own_rate_limit_refuses_with_429(start: Any, upstream: Any) -> None:
+    http, admin, key = await start(limit=100.0)
+    keys_list = await (await http.get("/api/keys", headers=admin)).json()
+    key_id = str(keys_list["keys"][0]["id"])
+    limits = {"keys": {key_id: {"rpm": 1}}}
+    assert (await http.put("/api/rate-limit", json=limits, headers=admin)).status == 200
+    first = await http.post("/v1/chat/completions", json=BODY, headers=key)
+    second = await http.post("/v1/chat/completions", json=BODY, headers=key)
+    assert (first.status, second.status) == (200, 429)
+    error = (await second.json())["error"]
+    assert (
+        error["code"] == "rate_limited" and "API key 'ci' is at its rate limit" in error["message"]
+    )
+    assert 1 <= int(second.headers["Retry-After"]) <= 60
+    assert len(upstream.requests) == 1
+    state = await (await http.get("/api/rate-limits", headers=admin)).json()
+    assert [c["scope"] for c in state["caps"]] == [f"key:{key_id}"]
+    bad = await http.put("/api/rate-limit", json={"keys": {"ci": {"rpm": 1}}}, headers=admin)
+    assert bad.status == 400
