@@ -4,6 +4,7 @@ Appending is a list append on the request path; every ``interval`` seconds (or s
 when ``batch`` records are waiting) the pending records go to SQLite in one transaction on
 a single worker thread with its own connection, so the event loop never waits on disk.
 :meth:`UsageRecorder.close` flushes whatever is left, so a graceful stop loses nothing.
+Once an hour, rows older than the retention window are rolled up into daily sums.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextvars import ContextVar
 
+from omni.store import settings as settings_repo
 from omni.store import usage as usage_repo
 from omni.store.db import Database
 from omni.store.driver import Connection
@@ -25,6 +28,10 @@ log = logging.getLogger("omni.usage")
 # The id of the omni API key the current request authenticated with (set by the server's
 # key check, read when the request's usage record is created).
 CURRENT_KEY: ContextVar[int | None] = ContextVar("omni_api_key", default=None)
+
+
+RETENTION_DAYS = 30
+ROLLUP_EVERY_S = 3600.0
 
 
 class UsageRecorder:
@@ -40,6 +47,7 @@ class UsageRecorder:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self.written = 0
+        self._next_rollup = 0.0  # monotonic time of the next retention pass
         # Told of every batch before it is written (telemetry), off the request path.
         self.observers: list[Callable[[list[UsageRecord]], None]] = []
 
@@ -60,6 +68,22 @@ class UsageRecorder:
                 pass
             self._wake.clear()
             await self.flush()
+            if time.monotonic() >= self._next_rollup:
+                self._next_rollup = time.monotonic() + ROLLUP_EVERY_S
+                await asyncio.get_running_loop().run_in_executor(self._executor, self._retain)
+
+    def _retain(self) -> None:
+        """Keep ``usage_log`` bounded: rows older than the retention window are summed per
+        day into ``usage_daily`` (setting ``usage_retention_days``, default 30)."""
+        try:
+            if self._conn is None:
+                self._conn = self._db.connect()
+            days = settings_repo.get_setting(self._conn, "usage_retention_days", RETENTION_DAYS)
+            if not isinstance(days, int | float) or isinstance(days, bool) or days <= 0:
+                days = RETENTION_DAYS
+            usage_repo.roll_up(self._conn, time.time() - float(days) * 86400)
+        except Exception:
+            log.exception("could not roll up old usage rows; will try again later")
 
     async def flush(self) -> None:
         """Write every pending record now."""

@@ -213,7 +213,6 @@ CREATE TABLE budgets (
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL
 );
-CREATE INDEX usage_log_key_ts ON usage_log (api_key_id, ts);
 """ + _version_triggers("budgets")
 
 M013_RESPONSE_CACHE = """
@@ -230,6 +229,23 @@ CREATE TABLE response_cache (
 CREATE INDEX response_cache_expires ON response_cache (expires);
 """
 
+M016_USAGE_DAILY = """
+-- Usage older than the retention window, summed per UTC day (usage_log stays bounded).
+CREATE TABLE usage_daily (
+    day             TEXT NOT NULL,         -- YYYY-MM-DD (UTC)
+    provider_id     TEXT NOT NULL DEFAULT '',
+    model           TEXT NOT NULL DEFAULT '',
+    api_key_id      INTEGER NOT NULL DEFAULT 0,
+    requests        INTEGER NOT NULL,
+    errors          INTEGER NOT NULL,
+    input_tokens    INTEGER NOT NULL,
+    output_tokens   INTEGER NOT NULL,
+    cache_read_tokens INTEGER NOT NULL,
+    cost_usd        REAL NOT NULL,
+    PRIMARY KEY (day, provider_id, model, api_key_id)
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -240,6 +256,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "m008_usage_cost", M008_COST),
     Migration(12, "m012_budgets", M012_BUDGETS),
     Migration(13, "m013_response_cache", M013_RESPONSE_CACHE),
+    Migration(16, "m016_usage_daily", M016_USAGE_DAILY),
 )
 LATEST = MIGRATIONS[-1].id
 

@@ -97,5 +97,39 @@ def search(
     return [dict(r) for r in conn.execute(sql, args)]
 
 
+def roll_up(conn: Connection, before: float) -> int:
+    """Sum the rows older than ``before`` (Unix time) into ``usage_daily`` per UTC day,
+    provider, model and key, and delete them; returns how many rows were rolled up."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "INSERT INTO usage_daily (day, provider_id, model, api_key_id, requests, errors, "
+            "input_tokens, output_tokens, cache_read_tokens, cost_usd) "
+            "SELECT date(ts, 'unixepoch'), COALESCE(provider_id, ''), COALESCE(model, ''), "
+            "COALESCE(api_key_id, 0), COUNT(*), SUM(status >= 400), "
+            "COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
+            "COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cost_usd), 0) "
+            "FROM usage_log WHERE ts < ? GROUP BY 1, 2, 3, 4 "
+            "ON CONFLICT (day, provider_id, model, api_key_id) DO UPDATE SET "
+            "requests = requests + excluded.requests, errors = errors + excluded.errors, "
+            "input_tokens = input_tokens + excluded.input_tokens, "
+            "output_tokens = output_tokens + excluded.output_tokens, "
+            "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, "
+            "cost_usd = cost_usd + excluded.cost_usd",
+            (before,),
+        )
+        removed = conn.execute("DELETE FROM usage_log WHERE ts < ?", (before,)).rowcount
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return int(removed)
+
+
+def daily(conn: Connection) -> list[dict[str, Any]]:
+    """The rolled-up days, oldest first."""
+    return [dict(r) for r in conn.execute("SELECT * FROM usage_daily ORDER BY day, provider_id")]
+
+
 def count(conn: Connection) -> int:
     return int(conn.execute("SELECT COUNT(*) FROM usage_log").fetchone()[0])

@@ -39,3 +39,33 @@ def test_audit_entries_are_newest_first_and_filter_by_action_prefix(tmp_path: Pa
         assert [e.id for e in audit.entries(conn, before_id=newest[0].id, limit=1)] == [
             newest[1].id
         ]
+
+
+def test_old_usage_rolls_up_into_daily_sums(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from omni.store import usage
+    from omni.store.usage import UsageRecord
+
+    db = open_database(tmp_path / "omni.sqlite")
+    day = datetime(2026, 1, 5, 12, tzinfo=UTC).timestamp()
+    old = [
+        UsageRecord(ts=day + i, request_id=f"r{i}", endpoint="/v1/chat/completions",
+                    client_dialect="openai", provider_id="p", model="m",
+                    status=200 if i else 502, input_tokens=10, output_tokens=2, cost_usd=0.5)
+        for i in range(3)
+    ]  # fmt: skip
+    new = UsageRecord(ts=day + 86400 * 40, request_id="new", endpoint="/v1/chat/completions",
+                      client_dialect="openai", provider_id="p", model="m", status=200)  # fmt: skip
+    with db.session() as conn:
+        usage.insert_many(conn, [*old, new])
+        assert usage.roll_up(conn, day + 86400 * 30) == 3
+        assert [r["request_id"] for r in usage.recent(conn)] == ["new"]
+        (summary,) = usage.daily(conn)
+        picked = {k: summary[k] for k in ("day", "requests", "errors", "input_tokens", "cost_usd")}
+        assert picked == {
+            "day": "2026-01-05", "requests": 3, "errors": 1, "input_tokens": 30, "cost_usd": 1.5,
+        }  # fmt: skip
+        usage.insert_many(conn, [old[0]])
+        usage.roll_up(conn, day + 86400 * 30)  # a second pass adds to the same day
+        assert usage.daily(conn)[0]["requests"] == 4
