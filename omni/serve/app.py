@@ -23,7 +23,7 @@ from omni.config import Settings
 from omni.gateway.pipeline import Gateway
 from omni.gateway.usage import UsageRecorder
 from omni.providers.http import create_session
-from omni.serve import ipfilter, keys, middlewares, routes
+from omni.serve import keys, middlewares, routes
 from omni.serve.lifecycle import Lifecycle
 from omni.store.db import open_database
 from omni.store.secrets import load_secret_box
@@ -67,7 +67,7 @@ def create_app(settings: Settings) -> web.Application:
     """A ready-to-run omni server application for ``settings``."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
-        middlewares=[middlewares.errors, ipfilter.ip_filter, middlewares.admin_auth],
+        middlewares=[middlewares.errors, middlewares.admin_auth],
     )
     app[keys.SETTINGS] = settings
     app[keys.STARTED_AT] = time.time()

@@ -1,6 +1,7 @@
-"""The IP filter middleware: callers the rule refuses get a 403 in their dialect.
+"""The IP filter's snapshot: callers the rule refuses get a 403 in their dialect.
 
-It runs on every route (client API and management). The rule is an in-memory snapshot
+The check runs on every route, client API and management (in
+:func:`omni.serve.middlewares.admin_auth`). The rule is an in-memory snapshot
 (:class:`~omni.admin.ipfilter.IpFilter`): the settings endpoint replaces it at once, and a
 change made elsewhere is noticed when the routing snapshot's config version moves (the
 gateway polls it), so no request reads the database. With the filter off, a request costs
@@ -13,13 +14,11 @@ from __future__ import annotations
 import logging
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
 
 from omni.admin.ipfilter import IpFilter
 from omni.admin.settings import read_ip_rules
 from omni.errors import OmniError
 from omni.serve import keys
-from omni.serve.middlewares import error_response
 from omni.store.driver import Error
 
 log = logging.getLogger("omni.serve")
@@ -36,19 +35,3 @@ def refresh(app: web.Application) -> IpFilter:
         log.exception("could not read the IP filter; keeping the previous rule")
     state.version = version
     return state
-
-
-@web.middleware
-async def ip_filter(request: web.Request, handler: Handler) -> web.StreamResponse:
-    app = request.app
-    state = app[keys.IP_FILTER]
-    if state.version != app[keys.GATEWAY].registry.version:
-        state = refresh(app)
-    if state.rules.mode != "off" and not state.rules.allows(request.remote):
-        return error_response(
-            request.path,
-            403,
-            f"requests from {request.remote} are not allowed by this server's IP filter",
-            "ip_not_allowed",
-        )
-    return await handler(request)

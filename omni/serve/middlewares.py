@@ -20,7 +20,7 @@ from aiohttp.typedefs import Handler
 
 from omni.errors import OmniError
 from omni.ir import Dialect
-from omni.serve import guard, keys
+from omni.serve import guard, ipfilter, keys
 from omni.translate.errors import error_body
 
 log = logging.getLogger("omni.serve")
@@ -94,9 +94,22 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 @web.middleware
 async def admin_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Who may call what: the IP filter first, then management auth or API keys (one
+    middleware, not two, so every request pays for one coroutine level only)."""
     path = request.path
-    access = request.app[keys.ACCESS]
-    version = request.app[keys.GATEWAY].registry.version
+    app = request.app
+    version = app[keys.GATEWAY].registry.version
+    state = app[keys.IP_FILTER]
+    if state.version != version:
+        state = ipfilter.refresh(app)
+    if state.rules.mode != "off" and not state.rules.allows(request.remote):
+        return error_response(
+            path,
+            403,
+            f"requests from {request.remote} are not allowed by this server's IP filter",
+            "ip_not_allowed",
+        )
+    access = app[keys.ACCESS]
     if access.version != version:  # keys or toggles may have changed
         access.refresh(version)
     if path.startswith("/api/") and not _is_ollama(path):

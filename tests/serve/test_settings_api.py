@@ -17,7 +17,7 @@ from omni.admin.ipfilter import IpRules
 from omni.admin.token import read_admin_token
 from omni.config import Settings, load_settings
 from omni.errors import InvalidInputError
-from omni.serve import ipfilter, keys
+from omni.serve import keys, middlewares
 from omni.serve.app import create_app
 from omni.store import audit
 from omni.store import settings as settings_repo
@@ -157,8 +157,10 @@ async def test_ip_filter_middleware_on_a_mocked_request(
     async def call(peer: str, path: str = "/v1/models") -> web.StreamResponse:
         transport = mock.Mock()
         transport.get_extra_info.return_value = (peer, 40000)
-        request = make_mocked_request("GET", path, app=client.app, transport=transport)
-        return await ipfilter.ip_filter(request, handler)
+        request = make_mocked_request(
+            "GET", path, app=client.app, transport=transport, headers=auth
+        )
+        return await middlewares.admin_auth(request, handler)
 
     denied = await call("192.0.2.7")
     assert denied.status == 403
