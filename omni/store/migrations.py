@@ -203,6 +203,16 @@ M008_COST = """
 ALTER TABLE usage_log ADD COLUMN cost_usd REAL;
 """
 
+M009_OAUTH = """
+-- Subscription accounts signed in with OAuth (auth_type 'oauth'): 'secret' holds the
+-- encrypted credential (JSON: access and refresh tokens, expiry, provider data); these
+-- columns can be read without the key (listings, the refresh schedule).
+ALTER TABLE accounts ADD COLUMN expires_at REAL;        -- the access token's expiry, Unix time
+ALTER TABLE accounts ADD COLUMN login_state TEXT;       -- NULL: usable; 'needs_login'
+ALTER TABLE accounts ADD COLUMN login_error TEXT;       -- why it needs a new login
+ALTER TABLE accounts ADD COLUMN source TEXT;            -- 'login' or 'import:<tool>'
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -211,6 +221,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "m005_aliases_nodes", M005_ALIASES_NODES),
     Migration(7, "m007_combo_config", M007_COMBO_CONFIG),
     Migration(8, "m008_usage_cost", M008_COST),
+    Migration(9, "m009_oauth_accounts", M009_OAUTH),
 )
 LATEST = MIGRATIONS[-1].id
 

@@ -15,6 +15,7 @@ from omni.serve.routes import (
     media,
     models,
     monitoring,
+    oauth,
     ollama,
     openai,
     pinned,
@@ -52,5 +53,6 @@ def setup(app: web.Application) -> None:
         models,
         provider_ops,
         pinned,
+        oauth,
     ):
         module.setup(app)
