@@ -45,7 +45,7 @@ def login(
     port: int = typer.Option(
         None,
         "--port",
-        help="Port of the local callback listener (default: the vendor's, else any).",
+        help="Callback listener port (default: the vendor's, else any).",
     ),
     project: str = _PROJECT,
     no_browser: bool = typer.Option(False, "--no-browser", help="Only print the URL to open."),
