@@ -281,3 +281,23 @@ async def _collect_codex(
     if not final.get("output") and items:
         final["output"] = items
     return _as_response(Rewritten(upstream, _once(orjson.dumps(final)), "application/json"))
+
+
+def settle(target: Target, raw: bytes) -> bytes:
+    """A whole answer read at once (the management side's one-off test call) as the
+    dialect's plain JSON: Code Assist's envelope removed, a Codex stream collected."""
+    if target.wire == "cloudcode":
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return raw
+        inner = data.get("response") if isinstance(data, dict) else None
+        return orjson.dumps(inner) if isinstance(inner, dict) else raw
+    if target.wire == "codex":
+        final: Any = None
+        for event in raw.replace(b"\r\n", b"\n").split(b"\n\n"):
+            data = _data_of(event)
+            if isinstance(data, dict) and data.get("type") in _CODEX_FINAL:
+                final = data.get("response")
+        return orjson.dumps(final) if isinstance(final, dict) else raw
+    return raw
