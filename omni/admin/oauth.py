@@ -22,6 +22,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -217,7 +218,7 @@ class OAuthService:
         name = _account_name(account)
         cred = importers.parse(tool, credentials)
         if write_back:
-            cred.data["write_back"] = write_back
+            cred.data["write_back"] = _check_write_back(tool, write_back)
         if spec.id == "gemini-cli":
             ends = endpoints(spec, self.ctx.settings)
             cred.data["project"] = project or code_assist_project(ends, cred)
@@ -276,3 +277,16 @@ def _check_redirect(spec: Spec, uri: str) -> str:
     raise InvalidInputError(
         "redirect_uri must be http://localhost:PORT/... (a listener on your machine)"
     )
+
+
+def _check_write_back(tool: str, path: str) -> str:
+    """Only the tool's own credential file (by name, existing, in its format) may be
+    written: the server never writes refreshed tokens anywhere else."""
+    given = Path(path)
+    expected = importers.default_path(tool).name
+    if not given.is_absolute() or given.name != expected or not given.is_file():
+        raise InvalidInputError(
+            f"write_back must be the absolute path of an existing {tool} file named {expected}"
+        )
+    importers.parse(tool, importers.read_file(tool, given))
+    return str(given)

@@ -4,7 +4,8 @@ An executor knows one wire protocol's URL layout; :func:`send` is shared: it pos
 body on the shared session under the first-byte deadline and turns connection failures
 and timeouts into :class:`~omni.errors.UpstreamError` with the status the client should
 see (502 cannot connect, 504 no answer in time). Error *responses* (4xx/5xx) are returned
-to the caller, which decides whether to fall back or answer the client.
+to the caller, which decides whether to fall back or answer the client. A subscription
+target (``wire`` set) is shaped by its adapter in :mod:`omni.providers.wire` first.
 """
 
 from __future__ import annotations

@@ -197,3 +197,20 @@ async def test_api_mistakes(
 async def test_api_needs_the_admin_token(subs: FakeSubscriptions, app: Callable[..., Any]) -> None:
     http, _ = await app()
     assert (await http.post("/api/oauth/claude/authorize")).status == 401
+
+
+async def test_api_import_writes_back_only_to_the_tools_own_file(
+    subs: FakeSubscriptions, app: Callable[..., Any], tmp_path: Any
+) -> None:
+    http, admin = await app()
+    document = {"access_token": "at-x", "refresh_token": "rt-x"}
+    elsewhere = tmp_path / "notes.txt"
+    elsewhere.write_text("keep me")
+    for path in (str(elsewhere), "relative/oauth_creds.json", str(tmp_path / "oauth_creds.json")):
+        answer = await http.post(
+            "/api/oauth/gemini/import", headers=admin,
+            json={"credentials": document, "write_back": path, "project": "p"},
+        )  # fmt: skip
+        assert answer.status == 400
+        assert "write_back must be" in (await answer.json())["error"]["message"]
+    assert elsewhere.read_text() == "keep me"
