@@ -391,7 +391,7 @@ def provider_targets(
             chat_path=row.chat_path,
         )
         if oauth:  # tokens, client headers and wire adapter of a subscription
-            pinned = bool(account.base_url or settings.provider_base_url(row.id))
+            pinned = bool(account.base_url or row.base_url or settings.provider_base_url(row.id))
             found = oauth_target(target, row.catalog_id or row.id, account.secret, secrets, pinned)
             if found is None:
                 continue

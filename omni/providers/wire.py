@@ -5,8 +5,8 @@ A target with ``wire`` set goes through :func:`wire_send` instead of a plain POS
 - ``claude-code`` (Anthropic Messages over the Claude Code OAuth token): ``?beta=true`` on
   the messages URL and the Claude Code identity as the first system block;
 - ``codex`` (ChatGPT's Responses backend): always a stream, ``store`` off, no token limit
-  or sampling parameters, instructions present; a client that did not ask for a stream
-  gets the final response collected from it;
+  or sampling parameters, instructions present, ``input`` a list with no system role; a
+  client that did not ask for a stream gets the final response collected from it;
 - ``cloudcode`` (Gemini CLI / Code Assist): ``/v1internal:generateContent`` with the
   request in an envelope (``model``, ``project``, ``request``), and every answer (JSON
   or SSE event) taken out of its ``response`` envelope;
@@ -84,6 +84,14 @@ def shape(target: Target, url: str, body: bytes) -> tuple[str, bytes, Finish | N
         obj["stream"], obj["store"] = True, False
         if not (isinstance(obj.get("instructions"), str) and obj["instructions"].strip()):
             obj["instructions"] = CODEX_INSTRUCTIONS
+        given = obj.get("input")
+        if isinstance(given, str):  # the backend takes a list of items only
+            text = {"type": "input_text", "text": given}
+            obj["input"] = [{"type": "message", "role": "user", "content": [text]}]
+        elif isinstance(given, list):  # it refuses the system role; developer means the same
+            for item in given:
+                if isinstance(item, dict) and item.get("role") == "system":
+                    item["role"] = "developer"
         return url, orjson.dumps(obj), None if wanted_stream else _collect_codex
     if wire == "cloudcode":
         match = _GEMINI_METHOD.search(urlsplit(url).path)

@@ -13,6 +13,7 @@ from omni.config import load_settings
 from omni.errors import ConfigError, InvalidInputError
 from omni.oauth.specs import SPECS, endpoints, spec_for
 from omni.providers.catalog import load_catalog
+from omni.serve import keys
 from tests.fakes.oauth import FakeSubscriptions
 from tests.fakes.upstream import Reply
 from tests.oauth.conftest import api_login
@@ -74,3 +75,12 @@ async def test_provider_test_works_for_subscriptions(
                                  headers=admin)  # fmt: skip
         result = await tested.json()
         assert result["ok"] is True, result
+
+
+async def test_subscription_targets_use_the_oauth_breaker_profile(
+    subs: FakeSubscriptions, app: Callable[..., Any]
+) -> None:
+    http, admin = await app()
+    await api_login(http, admin, "claude")
+    target = http.app[keys.GATEWAY].registry.resolve("cc/claude-sonnet-4-5")
+    assert (target.breaker, target.wire) == ("oauth", "claude-code")

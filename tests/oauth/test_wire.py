@@ -179,3 +179,24 @@ async def test_qwen_headers_and_its_resource_url(
     assert seen.headers["X-Dashscope-AuthType"] == "qwen-oauth"
     assert seen.headers["User-Agent"].startswith("QwenCode/")
     assert subs.grants == ["device_code"]
+
+
+async def test_codex_takes_plain_text_input_and_reports_a_failed_response(
+    subs: FakeSubscriptions, app: Callable[..., Any]
+) -> None:
+    http, admin = await app()
+    await api_login(http, admin, "codex")
+    body = {"model": "cx/gpt-5", "input": "hi", "instructions": "Be terse.",
+            "max_output_tokens": 10}  # fmt: skip
+    response = await http.post("/v1/responses", json=body)
+    assert response.status == 200, await response.text()
+    sent = subs.last.json
+    assert sent["input"] == [
+        {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hi"}]}
+    ]
+    assert sent["instructions"] == "Be terse." and "max_output_tokens" not in sent
+    assert (await response.json())["output"][0]["content"][0]["text"]
+    subs.push(Reply(error_after=2, error_message="the model fell over"))
+    failed = await http.post("/v1/responses", json=body)
+    assert failed.status == 502
+    assert "the model fell over" in (await failed.json())["error"]["message"]
