@@ -24,6 +24,7 @@ from omni.commands import keys as keys_cmd
 from omni.commands import logs as logs_cmd
 from omni.commands import models as models_cmd
 from omni.commands import nodes as nodes_cmd
+from omni.commands import provider_login as _provider_login  # noqa: F401 - registers commands
 from omni.commands import provider_ops as _provider_ops  # noqa: F401 - registers commands
 from omni.commands import providers as providers_cmd
 from omni.commands import proxy as proxy_cmd

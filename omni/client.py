@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
+from omni.client_oauth import HttpOAuthMixin, LocalOAuthMixin, OAuthAdmin
 from omni.client_usage import HttpUsageMixin, LocalUsageMixin, UsageAdmin
 from omni.config import Settings
 from omni.errors import (
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from omni.admin.keys import KeyService
 
 
-class AdminClient(ModelsAdmin, UsageAdmin, Protocol):
+class AdminClient(ModelsAdmin, UsageAdmin, OAuthAdmin, Protocol):
     """Management operations available to the CLI and the TUI."""
 
     where: str
@@ -83,7 +84,7 @@ class AdminClient(ModelsAdmin, UsageAdmin, Protocol):
     def close(self) -> None: ...
 
 
-class LocalAdminClient(LocalModelsMixin, LocalUsageMixin):
+class LocalAdminClient(LocalModelsMixin, LocalUsageMixin, LocalOAuthMixin):
     """Runs services in this process, directly on the store."""
 
     def __init__(self, settings: Settings) -> None:
@@ -247,7 +248,7 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 
-class HttpAdminClient(HttpModelsMixin, HttpUsageMixin):
+class HttpAdminClient(HttpModelsMixin, HttpUsageMixin, HttpOAuthMixin):
     """Calls the admin API of a running server."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:

@@ -160,6 +160,8 @@ FIELDS: tuple[Field, ...] = (
     ),
 )
 _BY_DOTTED = {f.dotted: f for f in FIELDS}
+# What [providers.<id>] may override: where the API is, and where sign-in happens.
+PROVIDER_URL_KEYS = ("base_url", "auth_url", "token_url", "device_url", "exchange_url")
 _SECTIONS = {f.section for f in FIELDS} | {"providers"}
 
 
@@ -192,6 +194,16 @@ class Settings:
         if from_env:
             return from_env
         return self.provider_overrides.get(provider_id, {}).get("base_url")
+
+    def provider_url(self, provider_id: str, key: str) -> str | None:
+        """Any endpoint override of a provider (``auth_url``, ``token_url``, ``device_url``,
+        ``exchange_url``, ``base_url``): ``OMNI_PROVIDER_<ID>_<KEY>`` first, then
+        ``[providers.<id>]``. Lets tests and enterprise proxies point sign-in elsewhere."""
+        env_name = f"OMNI_PROVIDER_{provider_id.upper().replace('-', '_')}_{key.upper()}"
+        from_env = os.environ.get(env_name)
+        if from_env:
+            return from_env
+        return self.provider_overrides.get(provider_id, {}).get(key)
 
 
 def read_config_file(path: Path) -> dict[str, Any]:
@@ -240,10 +252,10 @@ def _validate_providers(path: Path, content: Mapping[str, Any]) -> dict[str, dic
             raise ConfigError(f"{path}: [providers.{provider_id}] must be a table")
         entry: dict[str, str] = {}
         for key, value in table.items():
-            if key not in {"base_url", "auth_url", "token_url"}:
+            if key not in PROVIDER_URL_KEYS:
                 raise ConfigError(
                     f"{path}: unknown key '{key}' in [providers.{provider_id}] "
-                    "(known: base_url, auth_url, token_url)"
+                    f"(known: {', '.join(PROVIDER_URL_KEYS)})"
                 )
             if not isinstance(value, str) or not value.startswith(("http://", "https://")):
                 raise ConfigError(

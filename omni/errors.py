@@ -11,7 +11,8 @@ what to do. The server maps these to HTTP statuses in the caller's dialect; the 
     ├── StoreError             the database cannot be opened, migrated or written
     │   └── SecretKeyError     the encryption key is missing or does not match the data
     ├── NotFoundError          a provider, account, model … that does not exist
-    │   └── ModelNotFoundError no configured provider serves the requested model
+    │   ├── ModelNotFoundError no configured provider serves the requested model
+    │   └── NeedsLoginError    a provider's only accounts need a new OAuth sign-in (503)
     ├── ConflictError          something with that name already exists
     ├── InvalidInputError      a request or argument that cannot be served as given
     ├── AuthError              missing or wrong credentials (password, key, token)
@@ -70,6 +71,16 @@ class ModelNotFoundError(NotFoundError):
     """No configured provider serves the requested model."""
 
     code = "model_not_found"
+
+
+class NeedsLoginError(NotFoundError):
+    """Every account of a subscription provider needs a new sign-in (its refresh token
+    was revoked or expired): nothing can serve the request until someone logs in again.
+    A 503 for clients (it is omni's upstream account, not the caller, that must act); a
+    :class:`NotFoundError` so a combo skips such a step like a provider without accounts."""
+
+    status = 503
+    code = "account_needs_login"
 
 
 class ConflictError(OmniError):

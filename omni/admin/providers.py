@@ -121,6 +121,11 @@ class ProviderService:
         if format is not None and format not in FORMATS:
             raise InvalidInputError(f"format must be one of {', '.join(FORMATS)}, not {format!r}")
         spec = load_catalog().get(name)
+        if spec is not None and spec.auth == "oauth":
+            raise InvalidInputError(
+                f"'{spec.id}' is a subscription: it signs in with OAuth, not an API key",
+                hint=f"run 'omni providers login {spec.id}' (or 'omni providers import …')",
+            )
         if spec is not None:
             if format is not None and format != spec.format:
                 raise InvalidInputError(
@@ -297,6 +302,7 @@ class ProviderService:
                 "priority": a.priority,
                 "proxy": shown_proxy(self.ctx, a.proxy),
                 "created_at": a.created_at,
+                **(_login(a) if a.auth_type == "oauth" else {}),
             }
             for a in repo.list_accounts(conn, row.id)
         ]
@@ -318,6 +324,20 @@ class ProviderService:
             "models": models,
             "created_at": row.created_at,
         }
+
+
+def _login(account: repo.AccountRow) -> dict[str, Any]:
+    """How an OAuth account stands: signed in (and until when) or needing a new login."""
+    from datetime import UTC, datetime
+
+    expires = account.expires_at
+    return {
+        "login": "needs login" if account.login_state == "needs_login" else "ok",
+        "login_error": account.login_error,
+        "expires_at": None
+        if expires is None
+        else datetime.fromtimestamp(expires, UTC).isoformat(timespec="seconds"),
+    }
 
 
 def fetch_openai_models(base_url: str, headers: dict[str, str], timeout: float = 5.0) -> list[str]:

@@ -16,6 +16,7 @@ import orjson
 
 from omni import ir
 from omni.errors import OmniError
+from omni.providers import wire
 from omni.providers.endpoints import chat_url
 from omni.providers.executor import Target
 from omni.providers.http import USER_AGENT
@@ -144,12 +145,14 @@ def chat_once(target: Target, model: str, timeout: float = 30.0) -> Outcome:
     dialect = ir.Dialect(target.format)
     payload = codec(dialect).encode_request(request_ir)
     aimed = replace(target, model=model)
-    outcome = request(
-        "POST", chat_url(aimed, stream=False), target.headers,
-        body=orjson.dumps(payload), proxy=target.proxy, timeout=timeout,
-    )  # fmt: skip
+    url, body = chat_url(aimed, stream=False), orjson.dumps(payload)
+    if target.wire is not None:  # a subscription: its API's own request shape
+        url, body, _ = wire.shape(aimed, url, body)
+    outcome = request("POST", url, target.headers, body=body, proxy=target.proxy, timeout=timeout)
     if not outcome.ok:
         return outcome
+    if target.wire is not None:
+        outcome = replace(outcome, data=wire.settle(target, outcome.data))
     try:
         answer = codec(dialect).decode_response(orjson.loads(outcome.data))
     except (OmniError, ValueError, TypeError, KeyError, AttributeError):

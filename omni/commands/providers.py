@@ -78,7 +78,7 @@ def list_(ctx: typer.Context, json_out: bool = _JSON) -> None:
                 p["id"],
                 p["format"],
                 p["base_url"],
-                ", ".join(f"{a['name']} ({a['auth']})" for a in p["accounts"]) or "-",
+                ", ".join(f"{a['name']} ({_auth(a)})" for a in p["accounts"]) or "-",
                 len(p["models"]),
                 "yes" if p["enabled"] else "no",
             )
@@ -97,9 +97,20 @@ def show(ctx: typer.Context, name: str, json_out: bool = _JSON) -> None:
         return
     typer.echo(f"{provider['id']}  format={provider['format']}  base_url={provider['base_url']}")
     for account in provider["accounts"]:
-        typer.echo(f"  account {account['name']}: {account['auth']}")
+        typer.echo(f"  account {account['name']}: {_auth(account)}")
+        if account.get("login_error"):
+            typer.echo(f"    {account['login_error']}")
     for model in provider["models"]:
         typer.echo(f"  model {provider['id']}/{model}")
+
+
+def _auth(account: dict[str, Any]) -> str:
+    """How an account authenticates; OAuth accounts say whether they need a new login."""
+    if account.get("login") == "needs login":
+        return f"{account['auth']}, NEEDS LOGIN"
+    if account.get("expires_at"):
+        return f"{account['auth']}, token until {account['expires_at']}"
+    return str(account["auth"])
 
 
 @app.command("rm")

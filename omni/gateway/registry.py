@@ -22,16 +22,18 @@ from urllib.parse import urlsplit
 import orjson
 
 from omni.config import Settings
-from omni.errors import InvalidInputError, ModelNotFoundError, NotFoundError
+from omni.errors import InvalidInputError, ModelNotFoundError, NeedsLoginError, NotFoundError
 from omni.gateway.aliases import AliasTable
 from omni.gateway.cost import parse_overrides
 from omni.gateway.policy import ComboSpec, Policy, build_policy, combo_spec
+from omni.oauth.targets import oauth_target
 from omni.providers.catalog import Catalog, CatalogProvider, ModelInfo, Price
 from omni.providers.executor import Target
 from omni.providers.http import auth_headers
 from omni.providers.proxy import open_sealed
 from omni.store import aliases as alias_repo
 from omni.store import combos as combo_repo
+from omni.store import oauth as oauth_repo
 from omni.store import providers as repo
 from omni.store import settings as settings_repo
 from omni.store.driver import Connection
@@ -50,6 +52,7 @@ class ProviderEntry:
     models: tuple[str, ...]
     strategy: str = "fill-first"  # how its accounts take turns
     info: dict[str, ModelInfo] = field(default_factory=dict)  # catalog facts by model id
+    needs_login: tuple[str, ...] = ()  # OAuth accounts left out until signed in again
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +202,14 @@ class Registry:
         targets = entry.targets
         if account is not None:
             targets = tuple(t for t in targets if t.account_name == account)
+        waiting = [name for name in entry.needs_login if account in (None, name)]
+        if not targets and waiting:
+            raise NeedsLoginError(
+                f"provider '{entry.id}' cannot serve requests: its account "
+                + ", ".join(f"'{n}'" for n in waiting)
+                + " needs a new sign-in (the refresh token was revoked or expired)",
+                hint=f"run 'omni providers login {entry.id} --account {waiting[0]}'",
+            )
         if not targets:
             raise NotFoundError(
                 f"provider '{entry.id}' has no enabled account"
@@ -275,8 +286,10 @@ def build_registry(
         if not row.enabled:
             continue
         spec = catalog.get(row.catalog_id) if row.catalog_id else None
-        targets = provider_targets(
-            row, spec, accounts_by_provider.get(row.id, []), settings, secrets, global_proxy
+        accounts = accounts_by_provider.get(row.id, [])
+        targets = provider_targets(row, spec, accounts, settings, secrets, global_proxy)
+        waiting = tuple(
+            a.name for a in accounts if a.enabled and a.login_state == oauth_repo.NEEDS_LOGIN
         )
         models = list(models_by_provider.get(row.id, []))
         if spec is not None:
@@ -288,6 +301,7 @@ def build_registry(
             tuple(models),
             registry.policy.strategies.get(row.id, registry.policy.account_strategy),
             {m.id: m for m in spec.models} if spec is not None else {},
+            waiting,
         )
         if spec is not None:
             for model_info in spec.models:
@@ -355,26 +369,34 @@ def provider_targets(
     for account in accounts:
         if not (account.enabled or include_disabled):
             continue
-        secret = _secret_of(account, secrets)
+        oauth = account.auth_type == "oauth"
+        if oauth and account.login_state == oauth_repo.NEEDS_LOGIN and not include_disabled:
+            continue  # out of routing until someone signs in again
+        secret = None if oauth else _secret_of(account, secrets)
         headers = {
             "Content-Type": "application/json",
             **defaults,
             **auth_headers(auth_style, secret),
         }
-        targets.append(
-            Target(
-                provider_id=row.id,
-                account_id=account.id,
-                account_name=account.name,
-                format=row.format,
-                base_url=account.base_url or base,
-                model="",
-                headers=headers,
-                breaker="local" if local else "apikey",
-                proxy=open_sealed(account.proxy, secrets) or provider_proxy,
-                chat_path=row.chat_path,
-            )
+        target = Target(
+            provider_id=row.id,
+            account_id=account.id,
+            account_name=account.name,
+            format=row.format,
+            base_url=account.base_url or base,
+            model="",
+            headers=headers,
+            breaker="local" if local else "apikey",
+            proxy=open_sealed(account.proxy, secrets) or provider_proxy,
+            chat_path=row.chat_path,
         )
+        if oauth:  # tokens, client headers and wire adapter of a subscription
+            pinned = bool(account.base_url or row.base_url or settings.provider_base_url(row.id))
+            found = oauth_target(target, row.catalog_id or row.id, account.secret, secrets, pinned)
+            if found is None:
+                continue
+            target = found
+        targets.append(target)
     return targets
 
 

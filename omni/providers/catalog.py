@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from omni.errors import ConfigError
 
 FORMATS = ("openai", "responses", "anthropic", "gemini", "ollama")
-AUTH_STYLES = ("bearer", "x-api-key", "x-goog-api-key", "none")
+AUTH_STYLES = ("bearer", "x-api-key", "x-goog-api-key", "none", "oauth")
 CAPABILITIES = ("tools", "vision", "reasoning")
 PRICE_FIELDS = ("input", "cached_input", "cache_write", "output")
 

@@ -4,7 +4,8 @@ An executor knows one wire protocol's URL layout; :func:`send` is shared: it pos
 body on the shared session under the first-byte deadline and turns connection failures
 and timeouts into :class:`~omni.errors.UpstreamError` with the status the client should
 see (502 cannot connect, 504 no answer in time). Error *responses* (4xx/5xx) are returned
-to the caller, which decides whether to fall back or answer the client.
+to the caller, which decides whether to fall back or answer the client. A subscription
+target (``wire`` set) is shaped by its adapter in :mod:`omni.providers.wire` first.
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ class Target:
     info: ModelInfo | None = None  # the catalog's facts about ``model``, when known
     proxy: str | None = None  # outbound HTTP proxy URL (account, provider or global)
     chat_path: str | None = None  # a custom provider's own chat path under base_url
+    # Subscription (OAuth) providers: the adapter in omni.providers.wire that shapes the
+    # request and answer, and what it needs besides headers (e.g. the Code Assist project).
+    wire: str | None = None
+    wire_data: dict[str, str] = field(default_factory=dict)
 
 
 async def send(
@@ -52,6 +57,10 @@ async def send(
     A JSON body goes with the target's headers; a multipart form with the same headers
     minus ``Content-Type`` (the form sets its own boundary).
     """
+    if target.wire is not None and isinstance(body, bytes):
+        from omni.providers.wire import wire_send
+
+        return await wire_send(session, target, url, body, first_byte_timeout)
     headers = target.headers
     data: Any = body
     if isinstance(body, bytes):

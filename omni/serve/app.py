@@ -3,7 +3,8 @@
 Composes middlewares, routes and the engine's resources; holds no logic. Resources live in
 one ``cleanup_ctx`` so they open in order on start and close in reverse on stop: the
 database and secret key, the shared upstream session, the usage writer (flushed last, so
-a graceful stop loses no usage row), the gateway and its config watcher.
+a graceful stop loses no usage row), the gateway and its config watcher, and the OAuth
+token keeper (the gateway's 401 refresher, and a background refresh ahead of expiry).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from omni.admin.token import ensure_admin_token
 from omni.config import Settings
 from omni.gateway.pipeline import Gateway
 from omni.gateway.usage import UsageRecorder
+from omni.oauth.keeper import TokenKeeper
 from omni.providers.http import create_session
 from omni.serve import keys, middlewares, routes
 from omni.serve.lifecycle import Lifecycle
@@ -47,9 +49,17 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
     access.refresh(gateway.registry.version)
     app[keys.ACCESS] = access
     watcher = asyncio.get_running_loop().create_task(gateway.watch(), name="config-watch")
+    # OAuth accounts: refreshed ahead of expiry in the background, and on an upstream 401.
+    keeper = TokenKeeper(
+        db, secrets, settings, version=lambda: gateway.registry.version, on_change=gateway.reload
+    )
+    gateway.refresher = keeper.refresher
+    app[keys.OAUTH] = keeper
+    sweeper = asyncio.get_running_loop().create_task(keeper.run(), name="oauth-refresh")
     try:
         yield
     finally:
+        sweeper.cancel()
         watcher.cancel()
         await session.close()
         await usage.close()

@@ -246,6 +246,16 @@ CREATE TABLE usage_daily (
 );
 """
 
+M009_OAUTH = """
+-- Subscription accounts signed in with OAuth (auth_type 'oauth'): 'secret' holds the
+-- encrypted credential (JSON: access and refresh tokens, expiry, provider data); these
+-- columns can be read without the key (listings, the refresh schedule).
+ALTER TABLE accounts ADD COLUMN expires_at REAL;        -- the access token's expiry, Unix time
+ALTER TABLE accounts ADD COLUMN login_state TEXT;       -- NULL: usable; 'needs_login'
+ALTER TABLE accounts ADD COLUMN login_error TEXT;       -- why it needs a new login
+ALTER TABLE accounts ADD COLUMN source TEXT;            -- 'login' or 'import:<tool>'
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -254,6 +264,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "m005_aliases_nodes", M005_ALIASES_NODES),
     Migration(7, "m007_combo_config", M007_COMBO_CONFIG),
     Migration(8, "m008_usage_cost", M008_COST),
+    Migration(9, "m009_oauth_accounts", M009_OAUTH),
     Migration(12, "m012_budgets", M012_BUDGETS),
     Migration(13, "m013_response_cache", M013_RESPONSE_CACHE),
     Migration(16, "m016_usage_daily", M016_USAGE_DAILY),

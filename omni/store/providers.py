@@ -47,6 +47,9 @@ class AccountRow:
     enabled: bool
     created_at: str
     proxy: str | None = None
+    expires_at: float | None = None  # OAuth: when the access token expires (Unix time)
+    login_state: str | None = None  # OAuth: None (usable) or 'needs_login'
+    login_error: str | None = None
 
 
 def _provider(row: Any) -> ProviderRow:
@@ -79,6 +82,9 @@ def _account(row: Any) -> AccountRow:
         enabled=bool(row["enabled"]),
         created_at=row["created_at"],
         proxy=row["proxy"],
+        expires_at=row["expires_at"],
+        login_state=row["login_state"],
+        login_error=row["login_error"],
     )
 
 
@@ -134,6 +140,7 @@ def upsert_account(
         "ON CONFLICT (provider_id, name) DO UPDATE SET auth_type = excluded.auth_type, "
         "secret = excluded.secret, secret_env = excluded.secret_env, "
         "base_url = excluded.base_url, priority = excluded.priority, "
+        "expires_at = NULL, login_state = NULL, login_error = NULL, source = NULL, "
         "updated_at = excluded.updated_at",
         (provider_id, name, auth_type, secret, secret_env, base_url, priority, now, now),
     )

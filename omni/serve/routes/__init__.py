@@ -16,6 +16,7 @@ from omni.serve.routes import (
     media,
     models,
     monitoring,
+    oauth,
     ollama,
     openai,
     pinned,
@@ -54,5 +55,6 @@ def setup(app: web.Application) -> None:
         models,
         provider_ops,
         pinned,
+        oauth,
     ):
         module.setup(app)
