@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
+from omni.client_ops import HttpOpsMixin, LocalOpsMixin, OpsAdmin
 from omni.config import Settings
 from omni.errors import (
     AuthError,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from omni.admin.keys import KeyService
 
 
-class AdminClient(ModelsAdmin, Protocol):
+class AdminClient(ModelsAdmin, OpsAdmin, Protocol):
     """Management operations available to the CLI and the TUI."""
 
     where: str
@@ -85,7 +86,7 @@ class AdminClient(ModelsAdmin, Protocol):
     def close(self) -> None: ...
 
 
-class LocalAdminClient(LocalModelsMixin):
+class LocalAdminClient(LocalModelsMixin, LocalOpsMixin):
     """Runs services in this process, directly on the store."""
 
     def __init__(self, settings: Settings) -> None:
@@ -264,7 +265,7 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 
-class HttpAdminClient(HttpModelsMixin):
+class HttpAdminClient(HttpModelsMixin, HttpOpsMixin):
     """Calls the admin API of a running server."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:

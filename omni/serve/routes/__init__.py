@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 
 from omni.serve.routes import (
+    accounts,
     anthropic,
     api_keys,
     auth,
     backups,
+    cli_tools,
     combos,
     compliance,
     gemini,
@@ -18,6 +20,7 @@ from omni.serve.routes import (
     ollama,
     openai,
     pinned,
+    probes,
     provider_ops,
     providers,
     resilience,
@@ -26,6 +29,7 @@ from omni.serve.routes import (
     system,
     telemetry,
     usage,
+    usage_history,
 )
 
 
@@ -52,5 +56,9 @@ def setup(app: web.Application) -> None:
         models,
         provider_ops,
         pinned,
+        accounts,
+        probes,
+        usage_history,
+        cli_tools,
     ):
         module.setup(app)
