@@ -246,13 +246,6 @@ class Doctor:
                     f"omni (pid {info.pid}) at {info.url} does not answer",
                     fix="'omni restart'",
                 )
-            if info.port != settings.port:
-                return Check(
-                    "server",
-                    WARN,
-                    f"omni runs at {info.url}, but the config says port {settings.port}",
-                    fix="'omni restart' to apply the config",
-                )
             return Check(
                 "server",
                 OK,

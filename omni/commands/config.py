@@ -119,7 +119,7 @@ def edit() -> None:
             try:
                 check_config_file(draft)
             except ConfigError as exc:
-                typer.echo(f"omni: {exc.message.replace(str(draft), path.name)}", err=True)
+                typer.echo(f"omni: {exc.message.replace(str(draft), str(path))}", err=True)
                 if sys.stdin.isatty() and typer.confirm("Edit it again?", default=True):
                     continue
                 raise ConfigError(f"{path} is unchanged (the edit was not valid)") from None

@@ -11,7 +11,6 @@ through the admin API and writes it into the tool's file; it is never printed.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import typer
@@ -51,6 +50,8 @@ def list_(
     no_check: bool = typer.Option(False, "--no-check", help="Do not run '<tool> --version'."),
 ) -> None:
     """List the coding tools: installed, version, and whether they point at omni."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from omni.tools import runtime
     from omni.tools.setup import inspect
     from omni.tools.writers import WRITERS, Places
