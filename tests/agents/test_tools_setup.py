@@ -83,3 +83,31 @@ async def test_setup_then_the_agent_works_through_omni(
     assert code == 0, err
     result = json.loads(out)
     assert result["mode"] == "restored" and len(result["revoked_keys"]) == 1
+
+
+@pytest.mark.parametrize("tool", ["claude", "codex"])
+async def test_launch_points_the_agent_at_omni_without_files(
+    tool: str, gateway: Gateway, agents: Agents, tmp_path: Path
+) -> None:
+    await gateway.add_provider("up", "openai")
+    await gateway.add_provider("side", "openai", upstream=gateway.side)
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    marker = f"omni-agents-launch-{tool}"
+    answer = f"Launched {tool} answer, 77c1."
+    gateway.fake.push(Reply(text=answer, chunks=2))
+    prompt = f"Say hello ({marker})"
+    extra = ["-p", prompt] if tool == "claude" else ["exec", "--skip-git-repo-check", prompt]
+    env = {
+        "OMNI_HOME": os.environ["OMNI_HOME"],
+        f"CLI_{tool.upper()}_BIN": agents.path(tool),
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "side/m1",
+        "DISABLE_AUTOUPDATER": "1",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }
+    argv = [sys.executable, "-m", "omni", "tools", "launch", tool, "--model", "up/m1", "--", *extra]
+    run = await run_agent(argv, gateway=gateway, home=home, cwd=work, env=env)
+    assert run.returncode == 0, run.describe()
+    assert answer in run.stdout, run.describe()
+    written = [p for p in home.rglob("*") if p.is_file() and p.suffix in (".toml", ".json")]
+    assert not any(p.name in ("settings.json", "config.toml") for p in written)
