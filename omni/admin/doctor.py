@@ -270,6 +270,9 @@ class Doctor:
     # -- providers and tools -------------------------------------------------------------
 
     def providers(self, settings: Settings, progress: Progress | None) -> list[Check]:
+        if not settings.paths.database.exists():
+            return [Check("providers", WARN, "no provider is configured yet",
+                          fix="add one: 'omni providers add NAME --api-key …'")]  # fmt: skip
         if not (self.store_ok and self.key_ok):
             return []
         from omni.admin import AdminContext
@@ -352,7 +355,7 @@ class Doctor:
         info = find_server(settings)
         here = info.url if info else local_url(settings.host, settings.port)
         places = Places.current()
-        found, missing, checks = [], [], []
+        ready, unset, missing, checks = [], [], [], []
         for tool_id in TOOLS:
             _, path, _ = runtime.locate(runtime.TOOLS[tool_id])
             if path is None:
@@ -360,9 +363,9 @@ class Doctor:
                 continue
             configured = inspect(tool_id, places)["configured"]
             if configured is None:
-                found.append(f"{tool_id} (not set up: 'omni tools setup {tool_id}')")
+                unset.append(tool_id)
             elif configured.get("url") != here:
-                found.append(f"{tool_id} (points elsewhere)")
+                unset.append(tool_id)
                 checks.append(
                     Check(
                         f"tool {tool_id}",
@@ -372,20 +375,15 @@ class Doctor:
                     )
                 )
             else:
-                found.append(f"{tool_id} (set up for omni)")
-        if not found:
-            checks.insert(
-                0,
-                Check(
-                    "coding tools",
-                    WARN,
-                    f"none of {', '.join(TOOLS)} is on PATH",
-                    fix="install one, then 'omni tools setup TOOL'",
-                ),
-            )
-        else:
-            message = "found " + ", ".join(found)
-            if missing:
-                message += f"; not found: {', '.join(missing)}"
-            checks.insert(0, Check("coding tools", OK, message))
+                ready.append(tool_id)
+        if not ready and not unset:
+            checks.insert(0, Check("coding tools", WARN, f"none of {', '.join(TOOLS)} is on PATH",
+                                   fix="install one, then 'omni tools setup TOOL'"))  # fmt: skip
+            return checks
+        parts = [f"set up for omni: {', '.join(ready)}"] if ready else []
+        if unset:
+            parts.append(f"not set up: {', '.join(unset)} ('omni tools setup TOOL')")
+        if missing:
+            parts.append(f"not found: {', '.join(missing)}")
+        checks.insert(0, Check("coding tools", OK, "; ".join(parts)))
         return checks

@@ -248,3 +248,27 @@ def test_launch_points_the_tool_at_omni_without_files(
     assert 'model_providers.omni.base_url="http://127.0.0.1:20128/v1"' in args
     assert 'model_providers.omni.wire_api="responses"' in args and args.endswith("exec hi")
     assert [p for p in home.rglob("*") if p.is_file()] == []
+
+
+def test_doctor_reports_tools_and_one_pointing_elsewhere(
+    home: Path, omni_home: Path, bin_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.conftest import free_port
+
+    monkeypatch.setenv("OMNI_PORT", str(free_port()))
+    for name in ("claude", "codex"):
+        fake_tool(bin_dir, name, "echo 1.0")
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{"env": {"ANTHROPIC_BASE_URL": "http://10.9.9.9:9999"}}')
+    assert _run("tools", "setup", "codex", "--model", "fake/m1")[0] == 0
+
+    result = runner.invoke(app, ["doctor", "--json"])
+    checks = {c["name"]: c for c in json.loads(result.stdout)["checks"]}
+    assert checks["coding tools"]["status"] == "ok"
+    assert checks["coding tools"]["message"] == (
+        "set up for omni: codex; not set up: claude ('omni tools setup TOOL'); "
+        "not found: opencode, gemini"
+    )
+    assert checks["tool claude"]["status"] == "warn"
+    assert "points at http://10.9.9.9:9999, not at this omni" in checks["tool claude"]["message"]
