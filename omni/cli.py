@@ -13,6 +13,7 @@ import typer
 from typer.core import TyperGroup
 
 from omni import __version__
+from omni.commands import accounts as accounts_cmd
 from omni.commands import aliases as aliases_cmd
 from omni.commands import auth as auth_cmd
 from omni.commands import backup as backup_cmd
@@ -20,16 +21,20 @@ from omni.commands import budget as budget_cmd
 from omni.commands import cache as cache_cmd
 from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
+from omni.commands import doctor as doctor_cmd
 from omni.commands import keys as keys_cmd
 from omni.commands import logs as logs_cmd
 from omni.commands import models as models_cmd
 from omni.commands import nodes as nodes_cmd
+from omni.commands import probes as _probes  # noqa: F401 - registers commands
 from omni.commands import provider_login as _provider_login  # noqa: F401 - registers commands
 from omni.commands import provider_ops as _provider_ops  # noqa: F401 - registers commands
 from omni.commands import providers as providers_cmd
 from omni.commands import proxy as proxy_cmd
 from omni.commands import routing as routing_cmd
 from omni.commands import server as server_cmd
+from omni.commands import tools as tools_cmd
+from omni.commands import usage as usage_cmd
 from omni.errors import OmniError
 
 
@@ -78,6 +83,7 @@ def root(
 
 server_cmd.register(app)
 app.add_typer(providers_cmd.app, name="providers", rich_help_panel="Manage")
+app.add_typer(accounts_cmd.app, name="accounts", rich_help_panel="Manage")
 app.add_typer(combos_cmd.app, name="combos", rich_help_panel="Manage")
 app.add_typer(keys_cmd.app, name="keys", rich_help_panel="Manage")
 app.add_typer(nodes_cmd.app, name="nodes", rich_help_panel="Manage")
@@ -92,6 +98,14 @@ app.add_typer(routing_cmd.limits_app, name="limits", rich_help_panel="Manage")
 app.add_typer(budget_cmd.app, name="budget", rich_help_panel="Manage")
 app.add_typer(cache_cmd.app, name="cache", rich_help_panel="Manage")
 app.command("logs", rich_help_panel="Inspect")(logs_cmd.logs)
+app.command("usage", rich_help_panel="Inspect")(usage_cmd.usage)
+app.command("doctor", rich_help_panel="Server")(doctor_cmd.doctor)
+app.add_typer(tools_cmd.app, name="tools", rich_help_panel="Coding tools")
+app.command(
+    "setup",
+    rich_help_panel="Coding tools",
+    help="Point a coding tool at omni (short for 'omni tools setup').",
+)(tools_cmd.setup)
 auth_cmd.register(app)
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
 from omni.client_oauth import HttpOAuthMixin, LocalOAuthMixin, OAuthAdmin
+from omni.client_ops import HttpOpsMixin, LocalOpsMixin, OpsAdmin
 from omni.client_usage import HttpUsageMixin, LocalUsageMixin, UsageAdmin
 from omni.config import Settings
 from omni.errors import (
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from omni.admin.keys import KeyService
 
 
-class AdminClient(ModelsAdmin, UsageAdmin, OAuthAdmin, Protocol):
+class AdminClient(ModelsAdmin, UsageAdmin, OAuthAdmin, OpsAdmin, Protocol):
     """Management operations available to the CLI and the TUI."""
 
     where: str
@@ -84,7 +85,7 @@ class AdminClient(ModelsAdmin, UsageAdmin, OAuthAdmin, Protocol):
     def close(self) -> None: ...
 
 
-class LocalAdminClient(LocalModelsMixin, LocalUsageMixin, LocalOAuthMixin):
+class LocalAdminClient(LocalModelsMixin, LocalUsageMixin, LocalOAuthMixin, LocalOpsMixin):
     """Runs services in this process, directly on the store."""
 
     def __init__(self, settings: Settings) -> None:
@@ -248,7 +249,7 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 
-class HttpAdminClient(HttpModelsMixin, HttpUsageMixin, HttpOAuthMixin):
+class HttpAdminClient(HttpModelsMixin, HttpUsageMixin, HttpOAuthMixin, HttpOpsMixin):
     """Calls the admin API of a running server."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:

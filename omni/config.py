@@ -222,6 +222,11 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
+def check_config_file(path: Path) -> dict[str, Any]:
+    """Parse and validate a config file; the values it sets (a ConfigError if it is bad)."""
+    return _validate_file(path, read_config_file(path))
+
+
 def _validate_file(path: Path, data: Mapping[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for section, content in data.items():

@@ -77,6 +77,7 @@ def server_command(settings: Settings) -> list[str]:
     return [
         sys.executable, "-m", "omni.serve",
         "--host", settings.host, "--port", str(settings.port), "--log-level", settings.log_level,
+        "--workers", str(settings.workers),
     ]  # fmt: skip
 
 

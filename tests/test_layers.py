@@ -42,6 +42,7 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
             "omni.admin",
             "omni.ir",
             "omni.translate",
+            "omni.tools",
         ),
         ("typer", "rich", "textual", "omni.tui", "omni.commands", "omni.cli"),
     ),

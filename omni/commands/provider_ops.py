@@ -38,12 +38,17 @@ def parse_headers(values: list[str] | None) -> dict[str, str] | None:
 @app.command("test")
 def test(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="The provider to test."),
+    name: str | None = typer.Argument(None, help="The provider to test [every enabled one]."),
     account: str = typer.Option(None, "--account", help="Test this account (default: first)."),
     model: str = typer.Option(None, "--model", help="Model to ask (default: its first)."),
     json_out: bool = _JSON,
 ) -> None:
-    """Send one tiny chat request through the provider and report how it went."""
+    """Send one tiny chat request through the provider (or each) and report how it went."""
+    if name is None:
+        if account or model:
+            raise typer.BadParameter("name the provider to use --account or --model with")
+        _test_all(ctx, json_out)
+        return
     with admin_from(ctx) as client:
         result = client.test_provider(name, account=account, model=model)
     if json_out:
@@ -56,6 +61,37 @@ def test(
     else:
         note(f"failed: {result['error']}")
     if not result["ok"]:
+        raise typer.Exit(1)
+
+
+def _test_all(ctx: typer.Context, json_out: bool) -> None:
+    from omni.commands.probes import progress
+    from omni.errors import OmniError
+
+    with admin_from(ctx) as client:
+        names = [p["id"] for p in client.list_providers() if p["enabled"]]
+        results: list[dict[str, Any]] = []
+        with progress("testing providers", total=len(names)) as advance:
+            for name in names:
+                try:
+                    results.append(client.test_provider(name))
+                except OmniError as exc:
+                    failed = {"account": None, "model": None, "latency_ms": None}
+                    results.append({"provider": name, "ok": False, "error": exc.message, **failed})
+                advance(f"tested {name}")
+    if json_out:
+        print_json(results)
+    else:
+        print_table(
+            "Provider tests",
+            ["provider", "ok", "account", "model", "ms", "error"],
+            [
+                (r["provider"], "yes" if r["ok"] else "NO", r["account"] or "", r["model"] or "",
+                 "" if r["latency_ms"] is None else f"{r['latency_ms']:.0f}", r["error"] or "")
+                for r in results
+            ],
+        )  # fmt: skip
+    if not results or not all(r["ok"] for r in results):
         raise typer.Exit(1)
 
 

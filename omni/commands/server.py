@@ -8,17 +8,24 @@ import typer
 
 from omni.commands._output import note, print_json
 
+_WORKERS = typer.Option(
+    None, "--workers", "-w", min=1, max=64, help="Server processes [server.workers, 1]."
+)
+
 
 def serve(
     host: str = typer.Option(None, "--host", help="Address to listen on [127.0.0.1]."),
     port: int = typer.Option(None, "--port", "-p", help="Port [20128]."),
     log_level: str = typer.Option(None, "--log-level", help="debug, info, warning, error."),
+    workers: int = _WORKERS,
     detach: bool = typer.Option(False, "--detach", "-d", help="Run in the background."),
 ) -> None:
     """Run the gateway (foreground; Ctrl-C stops it cleanly)."""
     from omni.config import load_settings
 
-    settings = load_settings({"host": host, "port": port, "log_level": log_level})
+    settings = load_settings(
+        {"host": host, "port": port, "log_level": log_level, "workers": workers}
+    )
     if detach:
         _start(settings)
         return
@@ -55,11 +62,12 @@ def _start(settings: object) -> None:
 def start(
     host: str = typer.Option(None, "--host", help="Address to listen on [127.0.0.1]."),
     port: int = typer.Option(None, "--port", "-p", help="Port [20128]."),
+    workers: int = _WORKERS,
 ) -> None:
     """Start the gateway in the background."""
     from omni.config import load_settings
 
-    _start(load_settings({"host": host, "port": port}))
+    _start(load_settings({"host": host, "port": port, "workers": workers}))
 
 
 def stop() -> None:

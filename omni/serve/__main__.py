@@ -14,10 +14,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)
     parser.add_argument("--log-level")
+    parser.add_argument("--workers", type=int)
     args = parser.parse_args(argv)
     try:
         settings = load_settings(
-            {"host": args.host, "port": args.port, "log_level": args.log_level}
+            {
+                "host": args.host,
+                "port": args.port,
+                "log_level": args.log_level,
+                "workers": args.workers,
+            }
         )
         from omni.serve.runner import run
 

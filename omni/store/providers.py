@@ -254,3 +254,11 @@ def list_model_sources(
         sql, args = sql + " WHERE provider_id = ?", (provider_id,)
     rows = conn.execute(sql + " ORDER BY provider_id, model_id", args)
     return [(r[0], r[1], r[2]) for r in rows]
+
+
+def delete_account(conn: Connection, provider_id: str, name: str) -> bool:
+    """Remove one account of a provider; False if it is absent."""
+    cursor = conn.execute(
+        "DELETE FROM accounts WHERE provider_id = ? AND name = ?", (provider_id, name)
+    )
+    return bool(cursor.rowcount)

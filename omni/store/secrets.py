@@ -112,3 +112,40 @@ def _read_key_file(path: Path) -> bytes:
     if len(key) != 32:
         raise SecretKeyError(f"the secret key file {path} does not hold a 32-byte key")
     return key
+
+
+def verify_key(
+    db: Database, key_file: Path, env: dict[str, str] | None = None
+) -> tuple[SecretBox | None, str]:
+    """Check the installation's key without creating or recording anything.
+
+    Returns ``(box, where the key comes from)``; ``box`` is None when there is no key yet
+    and no encrypted data needs one. Raises :class:`SecretKeyError` when the key is
+    missing, unreadable or does not match the data (``omni doctor`` reports it).
+    """
+    env = dict(os.environ) if env is None else env
+    with db.session() as conn:
+        check = db.get_meta(conn, _CHECK_KEY)
+    if env.get("OMNI_SECRET_KEY"):
+        box, source = SecretBox(_decode_env_key(env["OMNI_SECRET_KEY"])), "OMNI_SECRET_KEY"
+    elif key_file.exists():
+        box, source = SecretBox(_read_key_file(key_file)), str(key_file)
+    elif check is not None:
+        raise SecretKeyError(
+            f"the secret key file {key_file} is missing but the database holds encrypted secrets",
+            hint="restore the key file (or set OMNI_SECRET_KEY)",
+        )
+    else:
+        return None, str(key_file)
+    if check is not None:
+        try:
+            ok = box.decrypt(check) == _CHECK_PLAIN
+        except SecretKeyError:
+            ok = False
+        if not ok:
+            raise SecretKeyError(
+                f"the secret key from {source} does not match the one the database was "
+                "encrypted with",
+                hint="restore the original key file or OMNI_SECRET_KEY",
+            )
+    return box, source

@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from omni.serve.routes import (
+    accounts,
     anthropic,
     api_keys,
     auth,
     backups,
     cache,
+    cli_tools,
     combos,
     compliance,
     gemini,
@@ -20,6 +22,7 @@ from omni.serve.routes import (
     ollama,
     openai,
     pinned,
+    probes,
     provider_ops,
     providers,
     resilience,
@@ -28,6 +31,7 @@ from omni.serve.routes import (
     system,
     telemetry,
     usage,
+    usage_history,
 )
 
 
@@ -56,5 +60,9 @@ def setup(app: web.Application) -> None:
         provider_ops,
         pinned,
         oauth,
+        accounts,
+        probes,
+        usage_history,
+        cli_tools,
     ):
         module.setup(app)
