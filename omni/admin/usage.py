@@ -12,7 +12,7 @@ from dataclasses import asdict
 from typing import Any
 
 from omni.admin import AdminContext
-from omni.errors import InvalidInputError
+from omni.errors import InvalidInputError, NotFoundError
 from omni.gateway.cache import parse_config as parse_cache_config
 from omni.gateway.cost import parse_overrides
 from omni.providers.catalog import load_catalog
@@ -106,3 +106,36 @@ def clear_cache_store(ctx: AdminContext) -> dict[str, Any]:
     with ctx.db.transaction() as conn:
         removed = conn.execute("DELETE FROM response_cache").rowcount
     return {"cleared": int(removed)}
+
+
+def account_usage(ctx: AdminContext, account_id: int) -> dict[str, Any]:
+    """What one provider account (a "connection") served, in total and per model."""
+    with ctx.db.session() as conn:
+        account = conn.execute(
+            "SELECT provider_id, name FROM accounts WHERE id = ?", (account_id,)
+        ).fetchone()
+        if account is None:
+            raise NotFoundError(f"no account with id {account_id}", hint="see 'omni accounts list'")
+        rows = conn.execute(
+            "SELECT model, COUNT(*), SUM(status >= 400), COALESCE(SUM(input_tokens), 0), "
+            "COALESCE(SUM(output_tokens), 0), COALESCE(SUM(cost_usd), 0), MAX(ts) "
+            "FROM usage_log WHERE account_id = ? GROUP BY model ORDER BY 2 DESC",
+            (account_id,),
+        ).fetchall()
+    by_model = [
+        {"model": r[0], "requests": r[1], "errors": r[2], "inputTokens": r[3],
+         "outputTokens": r[4], "costUsd": round(r[5], 8), "lastUsed": r[6]}
+        for r in rows
+    ]  # fmt: skip
+    return {
+        "accountId": account_id,
+        "provider": account[0],
+        "account": account[1],
+        "requests": sum(m["requests"] for m in by_model),
+        "errors": sum(m["errors"] for m in by_model),
+        "inputTokens": sum(m["inputTokens"] for m in by_model),
+        "outputTokens": sum(m["outputTokens"] for m in by_model),
+        "costUsd": round(sum(m["costUsd"] for m in by_model), 8),
+        "lastUsed": max((m["lastUsed"] for m in by_model), default=None),
+        "byModel": by_model,
+    }

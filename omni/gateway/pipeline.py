@@ -57,7 +57,7 @@ from omni.gateway.cost import cost_of
 from omni.gateway.fallback import Refresher, run_plan
 from omni.gateway.registry import Plan, Registry, build_registry
 from omni.gateway.resilience import Breakers, Cooldowns, Failure
-from omni.gateway.routing import Router
+from omni.gateway.routing import Router, session_key
 from omni.gateway.shaping import Shaping, shape, shaping_from
 from omni.gateway.telemetry import Telemetry
 from omni.gateway.usage import CURRENT_KEY, UsageRecorder
@@ -303,6 +303,7 @@ class Gateway:
             name, record.stream = request.model, request.stream
         plan = self.registry.plan(name)
         record.requested_model, record.combo = name, plan.combo
+        record.session = session_key(obj)
         if self.caps.active and record.api_key_id is not None:
             self._key_cap(record, len(body) // 4)
         if self.shaping.active:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from array import array
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from typing import Any
 from omni.store.usage import UsageRecord
 
 MAX_SERIES = 256
+MAX_SESSIONS = 2048  # conversations tracked at most (least recently seen dropped)
+SESSION_ACTIVE_S = 1800.0
 RING = 1024
 BUCKETS_S = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 OTHER = ("other", "other")
@@ -95,16 +98,30 @@ def _percentiles(values: Iterable[float]) -> dict[str, float | None]:
     }
 
 
+@dataclass(slots=True)
+class _Session:
+    key_id: int | None
+    model: str
+    requests: int = 0
+    tokens: int = 0
+    cost_usd: float = 0.0
+    first_seen: float = 0.0
+    last_seen: float = 0.0
+
+
 class Telemetry:
-    """Counters and percentiles since the server started."""
+    """Counters and percentiles since the server started, and the live conversations."""
 
     def __init__(self) -> None:
         self.started = time.time()
         self._series: dict[tuple[str, str], _Series] = {}
+        self._sessions: OrderedDict[str, _Session] = OrderedDict()
 
     def observe(self, records: Iterable[UsageRecord]) -> None:
         series = self._series
         for record in records:
+            if record.session is not None:
+                self._seen(record)
             key = (record.provider_id or "none", record.model or record.requested_model or "none")
             entry = series.get(key)
             if entry is None:
@@ -127,6 +144,41 @@ class Telemetry:
                 f"{p}/{m}": _describe([entry]) for (p, m), entry in sorted(self._series.items())
             },
         }
+
+    def _seen(self, record: UsageRecord) -> None:
+        assert record.session is not None
+        session = self._sessions.get(record.session)
+        if session is None:
+            model = record.requested_model or record.model or ""
+            session = self._sessions[record.session] = _Session(
+                record.api_key_id, model, first_seen=record.ts
+            )
+            if len(self._sessions) > MAX_SESSIONS:
+                self._sessions.popitem(last=False)
+        else:
+            self._sessions.move_to_end(record.session)
+        session.requests += 1
+        session.tokens += (record.input_tokens or 0) + (record.output_tokens or 0)
+        session.cost_usd += record.cost_usd or 0.0
+        session.last_seen = record.ts
+
+    def sessions(self, active_s: float = SESSION_ACTIVE_S) -> list[dict[str, Any]]:
+        """Conversations seen in the last ``active_s`` seconds, most recent first."""
+        horizon = time.time() - active_s
+        return [
+            {
+                "session": name,
+                "keyId": s.key_id,
+                "model": s.model,
+                "requests": s.requests,
+                "tokens": s.tokens,
+                "costUsd": round(s.cost_usd, 8),
+                "firstSeen": s.first_seen,
+                "lastSeen": s.last_seen,
+            }
+            for name, s in reversed(self._sessions.items())
+            if s.last_seen >= horizon
+        ]
 
     def series(self) -> Mapping[tuple[str, str], _Series]:
         return self._series

@@ -256,6 +256,12 @@ ALTER TABLE accounts ADD COLUMN login_error TEXT;       -- why it needs a new lo
 ALTER TABLE accounts ADD COLUMN source TEXT;            -- 'login' or 'import:<tool>'
 """
 
+M017_SESSION = """
+-- The conversation a request belonged to, as its client named it (Codex prompt_cache_key,
+-- Claude Code metadata.user_id, OpenAI user), for the sessions view.
+ALTER TABLE usage_log ADD COLUMN session TEXT;
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -268,6 +274,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(12, "m012_budgets", M012_BUDGETS),
     Migration(13, "m013_response_cache", M013_RESPONSE_CACHE),
     Migration(16, "m016_usage_daily", M016_USAGE_DAILY),
+    Migration(17, "m017_usage_session", M017_SESSION),
 )
 LATEST = MIGRATIONS[-1].id
 

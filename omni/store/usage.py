@@ -39,6 +39,7 @@ class UsageRecord:
     combo: str | None = None
     route: str | None = None  # JSON [[provider, account, outcome], ...] when not first-try
     cost_usd: float | None = None  # at list prices; None when the price is unknown
+    session: str | None = None  # the conversation, as the client named it
     api_key_id: int | None = None  # the omni API key the client authenticated with
 
 

@@ -152,3 +152,30 @@ def test_telemetry_memory_is_bounded_with_random_model_names() -> None:
     assert len(series) == MAX_SERIES + 1  # the rest counted under ("other", "other")
     assert sum(s.requests for s in series.values()) == 100_000
     assert max(len(s.recent) for s in series.values()) <= 1024
+
+
+async def test_sessions_show_each_conversation_with_its_use(start: Any, upstream: Any) -> None:
+    http, admin = await start()
+    for session, times in (("thread-a", 2), ("thread-b", 1)):
+        for _ in range(times):
+            body = {"model": "custom/m", "prompt_cache_key": session, **BODY}
+            assert (await http.post("/v1/chat/completions", json=body)).status == 200
+    await http.post("/v1/chat/completions", json={"model": "custom/m", **BODY})  # no session
+    sessions = (await (await http.get("/api/sessions", headers=admin)).json())["sessions"]
+    assert [(s["session"], s["requests"], s["tokens"], s["model"]) for s in sessions] == [
+        ("thread-b", 1, 18, "custom/m"),
+        ("thread-a", 2, 36, "custom/m"),
+    ]
+
+
+async def test_usage_of_one_account(start: Any, upstream: Any) -> None:
+    http, admin = await start()
+    for model in ("custom/m", "custom/m"):
+        await http.post("/v1/chat/completions", json={"model": model, **BODY})
+    accounts = (await (await http.get("/api/accounts", headers=admin)).json())["accounts"]
+    custom = next(a for a in accounts if a["provider"] == "custom")
+    usage = await (await http.get(f"/api/usage/{custom['id']}", headers=admin)).json()
+    assert (usage["provider"], usage["requests"], usage["inputTokens"]) == ("custom", 2, 22)
+    assert usage["byModel"][0]["model"] == "m"
+    assert (await http.get("/api/usage/999999", headers=admin)).status == 404
+    assert (await http.get("/api/usage/history", headers=admin)).status == 200

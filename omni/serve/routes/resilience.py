@@ -78,7 +78,17 @@ async def put_rate_limit(request: web.Request) -> web.Response:
 
 
 async def sessions(request: web.Request) -> web.Response:
-    return web.json_response({"sessions": request.app[keys.GATEWAY].router.sessions()})
+    """Conversations active in the last 30 minutes (key, model, requests, tokens, last
+    seen) and which account each is pinned to."""
+    gateway = request.app[keys.GATEWAY]
+    await gateway.usage.flush()
+    pinned: dict[str, list[dict[str, object]]] = {}
+    for entry in gateway.router.sessions():
+        pinned.setdefault(str(entry["session"]), []).append(entry)
+    active = gateway.telemetry.sessions()
+    for session in active:
+        session["pinned"] = pinned.get(session["session"], [])
+    return web.json_response({"sessions": active})
 
 
 async def reset(request: web.Request) -> web.Response:

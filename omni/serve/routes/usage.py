@@ -1,6 +1,7 @@
 """Usage and cost: ``GET /api/usage/request-logs`` (``limit``, ``before``, ``model``,
 ``provider``, ``failed``; newest first, each with the route it took and its cost) and
 ``GET/PUT /api/pricing`` (list prices per model; PUT replaces the user's overrides) and
+``GET /api/usage/{connectionId}`` (what one provider account served) and
 ``GET/POST /api/usage/budget`` + ``DELETE /api/usage/budget/{keyId}`` (spending limits
 per key; GET shows the live ledger of the running server)."""
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from omni.admin.budgets import BudgetService
-from omni.admin.usage import PricingService, UsageService
+from omni.admin.usage import PricingService, UsageService, account_usage
 from omni.errors import InvalidInputError
 from omni.serve import keys
 from omni.serve.routes._admin import json_body, json_fields, run_service
@@ -100,7 +101,14 @@ async def delete_budget(request: web.Request) -> web.Response:
     return web.json_response(result)
 
 
+async def connection_usage(request: web.Request) -> web.Response:
+    await request.app[keys.GATEWAY].usage.flush()
+    ctx, account_id = request.app[keys.ADMIN], int(request.match_info["connection_id"])
+    return web.json_response(await run_service(request, lambda: account_usage(ctx, account_id)))
+
+
 def setup(app: web.Application) -> None:
+    app.router.add_get(r"/api/usage/{connection_id:\d+}", connection_usage)
     app.router.add_get("/api/usage/budget", budgets)
     app.router.add_post("/api/usage/budget", set_budget)
     app.router.add_delete("/api/usage/budget/{key_id}", delete_budget)
