@@ -11,6 +11,7 @@ from omni.serve.routes import (
     backups,
     combos,
     compliance,
+    events,
     gemini,
     media,
     models,
@@ -52,5 +53,6 @@ def setup(app: web.Application) -> None:
         models,
         provider_ops,
         pinned,
+        events,
     ):
         module.setup(app)
