@@ -27,6 +27,7 @@ from omni.commands import providers as providers_cmd
 from omni.commands import proxy as proxy_cmd
 from omni.commands import routing as routing_cmd
 from omni.commands import server as server_cmd
+from omni.commands import tui as tui_cmd
 from omni.errors import OmniError
 
 
@@ -87,6 +88,7 @@ app.add_typer(routing_cmd.route_app, name="route", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.resilience_app, name="resilience", rich_help_panel="Inspect")
 app.add_typer(routing_cmd.limits_app, name="limits", rich_help_panel="Manage")
 app.command("logs", rich_help_panel="Inspect")(logs_cmd.logs)
+app.command("tui", rich_help_panel="Inspect")(tui_cmd.tui)
 auth_cmd.register(app)
 
 
