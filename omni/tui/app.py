@@ -122,7 +122,7 @@ class OmniApp(App[None]):
     def action_help(self) -> None:
         from omni.tui.help import help_text
 
-        self.push_screen(TextDialog("Keys", help_text(self, self.view)))
+        self.push_screen(TextDialog("Help", help_text(self, self.view)))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -31,7 +31,7 @@ def _lines(bindings: Any) -> list[str]:
 
 
 def help_text(app: App[Any], shown: View) -> str:
-    lines = [f"[b $accent]{shown.TITLE}[/]  {shown.HELP}", *_lines(shown.BINDINGS), ""]
+    lines = [f"[b $accent]{shown.TITLE}[/]: {shown.HELP}", *_lines(shown.BINDINGS), ""]
     lines.append("[b $accent]Everywhere[/]")
     lines += _lines(app.BINDINGS)
     lines.append("  [b]ctrl+p    [/b] Command palette (every view and action)")

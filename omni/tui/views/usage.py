@@ -84,17 +84,16 @@ class UsageView(View):
         self.query_one("#us-table", LiveTable).fill(rows)
         rows_kept = live.rows()
         span = (
-            f"{fmt.day(rows_kept[-1].get('ts') or 0)} to {fmt.day(rows_kept[0].get('ts') or 0)}"
+            f"{fmt.day(rows_kept[-1].get('ts') or 0)} → {fmt.day(rows_kept[0].get('ts') or 0)}"
             if rows_kept
             else "no requests yet"
         )
-        cover = "every request" if live.complete else "the newest requests (m loads older)"
+        cover = "all" if live.complete else "newest (m: older)"
         self.query_one("#us-note", Static).update(
-            f"Grouped [b]by {by}[/b] (g changes it) · {len(rows_kept)} requests, {span}, {cover}"
+            f"[b]By {by}[/b] (g changes it) · {len(rows_kept)} requests ({cover}), {span}"
         )
         tokens = sum(g.input_tokens + g.output_tokens for g in groups)
         self.query_one("#us-total", Static).update(
-            f"Total [b]{fmt.money(total_cost)}[/b] · {fmt.count(tokens)} tokens · "
-            f"spend today {fmt.money(live.spend_today())} · budgets: none (the server has "
-            "no budget API yet)"
+            f"Total [b]{fmt.money(total_cost)}[/b] · {fmt.count(tokens)} tokens · today "
+            f"{fmt.money(live.spend_today())} · budgets: none (no budget API yet)"
         )
