@@ -41,7 +41,7 @@ def money(value: float | None) -> str:
         return NONE
     if value == 0:
         return "$0"
-    if abs(value) < 0.01:
+    if abs(value) < 1:
         return f"${value:.4f}"
     if abs(value) < 100:
         return f"${value:.2f}"

@@ -187,5 +187,5 @@ class RequestsView(View):
                 f"  {n}. {t.get('provider')}/{t.get('account')} {t.get('model')}: {t.get('status')}"
                 for n, t in enumerate(plan.get("targets") or [], 1)
             )
-        if dialog.is_attached:
+        if dialog in self.app.screen_stack:
             dialog.set_body(self.describe(row, text or "  no targets"))

@@ -35,6 +35,7 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
     """A form of labelled inputs; dismisses with ``{name: value}`` on submit."""
 
     DEFAULT_CSS = "FormDialog { align: center middle; }" + DIALOG_CSS
+    AUTO_FOCUS = "Input, Select"
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
@@ -159,9 +160,13 @@ class TextDialog(ModalScreen[None]):
             yield Static(self.body, id="body")
             yield Static("Esc closes", classes="hint")
 
+    def on_mount(self) -> None:
+        self.query_one("#body", Static).update(self.body)  # set_body may have come first
+
     def set_body(self, body: str) -> None:
         self.body = body
-        self.query_one("#body", Static).update(body)
+        for widget in self.query("#body").results(Static):
+            widget.update(body)
 
     def action_close(self) -> None:
         self.dismiss(None)
