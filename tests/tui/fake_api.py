@@ -232,8 +232,8 @@ class FakeApi:
         self, provider: str, account: str | None = None, model: str | None = None
     ) -> dict[str, Any]:
         self._record("test_provider", provider, account, model)
-        result = self.test_results.get(provider) or {"ok": True, "status": 200,
-                                                     "latency_ms": 210.0, "error": None}  # fmt: skip
+        passed = {"ok": True, "status": 200, "latency_ms": 210.0, "error": None}
+        result = self.test_results.get(provider) or passed
         return {"provider": provider, "account": account or "work", "model": model or "gpt-4o",
                 **result}  # fmt: skip
 
@@ -264,8 +264,9 @@ class FakeApi:
     async def create_key(self, name: str, **fields: Any) -> dict[str, Any]:
         self._record("create_key", name, fields)
         entry = {"id": len(self.key_list) + 1, "name": name, "prefix": "sk-NewKey12",
-                 "scopes": fields.get("scopes") or ["chat"], "models": fields.get("models") or [],
-                 "expires_at": None, "enabled": True, "status": "active", "last_used_at": None}  # fmt: skip
+                 "scopes": fields.get("scopes") or ["chat"],
+                 "models": fields.get("models") or [], "expires_at": None, "enabled": True,
+                 "status": "active", "last_used_at": None}  # fmt: skip
         self.key_list.append(entry)
         return {**entry, "key": "sk-NewKey12-the-whole-secret"}
 

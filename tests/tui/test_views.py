@@ -24,9 +24,7 @@ def text(app: OmniApp, selector: str) -> str:
 
 def rows(app: OmniApp, table: str) -> list[str]:
     found = app.query_one(f"#{table}", LiveTable)
-    return [
-        " | ".join(str(cell) for cell in found.get_row_at(i)) for i in range(found.row_count)
-    ]
+    return [" | ".join(str(cell) for cell in found.get_row_at(i)) for i in range(found.row_count)]
 
 
 def dialog_text(app: OmniApp) -> str:
@@ -41,7 +39,7 @@ async def test_overview_shows_health_traffic_latency_spend_and_alerts(api: FakeA
         stats = text(app, "#ov-stats")
         assert "omni 0.1.0" in stats and "up 2h 03m" in stats and "2 providers" in stats
         assert "12 requests today" in stats
-        assert "spend today $0.0117" in stats  # 10 × $0.00036 + $0.0081
+        assert "spend today $0.0117" in stats  # 10 x $0.00036 + $0.0081
         latency = text(app, "#ov-latency")
         assert "p50 460 ms" in latency and "p99 1.90 s" in latency
         assert "cache hits 8.3%" in latency  # 1 of 12 read from the prompt cache
@@ -61,7 +59,7 @@ async def test_number_keys_switch_views_and_the_title_follows(api: FakeApi) -> N
                            ("5", "Telemetry"), ("6", "Requests"), ("7", "Usage"),
                            ("8", "Combos"), ("9", "Keys"), ("1", "Overview")]:  # fmt: skip
             await press(pilot, key)
-            assert app.view.TITLE == title
+            assert title == app.view.TITLE
             assert app.query_one(TitleBar).view_title == title
 
 
