@@ -149,10 +149,13 @@ class OmniApp(App[None]):
             self.view.refresh_data()
 
     def tick(self) -> None:
-        bar = self.query_one(TitleBar)
-        if self.connected and "uptime_s" in self.health:
-            bar.uptime = float(self.health["uptime_s"]) + (self.clock() - self.health_at)
+        self._show_uptime()
         self.view.tick()
+
+    def _show_uptime(self) -> None:
+        if self.connected and "uptime_s" in self.health:
+            uptime = float(self.health["uptime_s"]) + (self.clock() - self.health_at)
+            self.query_one(TitleBar).uptime = uptime
 
     @work(exclusive=True, group="health")
     async def check_health(self) -> None:
@@ -163,6 +166,7 @@ class OmniApp(App[None]):
             return
         self.health, self.health_at = health, self.clock()
         self.reached()
+        self._show_uptime()
 
     def reached(self) -> None:
         """The server answered: leave the lost state (resuming the stream) if in it."""

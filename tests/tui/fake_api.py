@@ -21,7 +21,7 @@ NOW = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC; the app's clock in these tests
 def request_row(n: int, **fields: Any) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": n,
-        "ts": NOW - 600 + n * 7,
+        "ts": NOW - 250 + n * 20,
         "request_id": f"req-{n:04d}",
         "endpoint": "/v1/chat/completions",
         "client_dialect": "openai",
@@ -58,6 +58,7 @@ def _rows() -> list[dict[str, Any]]:
     rows[7].update(status=502, error="upstream answered 503", cost_usd=None,
                    output_tokens=None, latency_ms=80.0)  # fmt: skip
     rows[9].update(cache_read_tokens=800, api_key_id=2)
+    rows[0].update(ts=NOW - 900)  # older than five minutes
     return rows[::-1]
 
 

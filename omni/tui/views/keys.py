@@ -37,14 +37,17 @@ class KeysView(View):
         Binding("d", "revoke", "Revoke"),
     ]
 
+    DEFAULT_CSS = """
+    KeysView #ky-note { height: auto; border-top: solid $panel; }
+    """
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.keys: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
         yield LiveTable(
-            "id", "name", "prefix", "scopes", "models", "status", "expires", "used",
-            id="ky-table",
+            "id", "name", "prefix", "status", "expires", "last used", id="ky-table"
         )  # fmt: skip
         yield Static(id="ky-note", classes="note")
 
@@ -64,19 +67,28 @@ class KeysView(View):
             status = str(k.get("status") or "active")
             rows.append(
                 (str(k["id"]),
-                 [k["id"], fmt.shorten(str(k["name"]), 16), k.get("prefix", ""),
-                  ",".join(k.get("scopes") or []),
-                  fmt.shorten(",".join(k.get("models") or []) or "all", 14),
+                 [k["id"], fmt.shorten(str(k["name"]), 18), k.get("prefix", ""),
                   tone(app, status, _STATUS.get(status, "muted")),
                   (k.get("expires_at") or "never")[:10],
                   (k.get("last_used_at") or "never")[:10]])
             )  # fmt: skip
         self.query_one("#ky-table", LiveTable).fill(rows)
-        self.query_one("#ky-note", Static).update(
-            f"{len(rows)} keys. Clients send one as 'Authorization: Bearer sk-…'."
-            if rows
-            else "No API keys yet: press [b]n[/b] to create one."
-        )
+        self.show_detail()
+
+    def on_data_table_row_highlighted(self) -> None:
+        self.show_detail()
+
+    def show_detail(self) -> None:
+        key = self.chosen()
+        if key is None:
+            text = "No API keys yet: press [b]n[/b] to create one." if not self.keys else ""
+        else:
+            models = ", ".join(key.get("models") or []) or "every model"
+            text = (
+                f"[b]{key['name']}[/b] · scopes {', '.join(key.get('scopes') or [])} · "
+                f"{fmt.shorten(models, 40)}\nClients send it as 'Authorization: Bearer sk-…'."
+            )
+        self.query_one("#ky-note", Static).update(text)
 
     def chosen(self) -> dict[str, Any] | None:
         key = self.selected_key("ky-table")

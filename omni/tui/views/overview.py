@@ -38,7 +38,7 @@ class OverviewView(View):
     OverviewView #ov-errors > .sparkline--max-color { color: $error; }
     OverviewView #ov-latency { height: auto; margin-top: 1; }
     OverviewView #ov-bottom { height: 1fr; margin-top: 1; }
-    OverviewView #ov-top { width: 1fr; height: 1fr; }
+    OverviewView #ov-top { width: 44; height: 1fr; }
     OverviewView #ov-top LiveTable { height: 1fr; }
     OverviewView #ov-alerts-box { width: 1fr; height: 1fr; padding-left: 2; }
     """
@@ -110,12 +110,12 @@ class OverviewView(View):
         self.query_one("#ov-latency", Static).update(
             f"Last hour: p50 [b]{fmt.ms(latency['p50'])}[/b] · p95 [b]{fmt.ms(latency['p95'])}"
             f"[/b] · p99 [b]{fmt.ms(latency['p99'])}[/b] · TTFT {fmt.ms(ttft['p50'])} · "
-            f"cache hits {hit}"
+            f"cache {hit}"
         )
         groups = live.group("model", today)[:8]
         self.query_one("#ov-models", LiveTable).fill(
             [
-                (g.name, [fmt.shorten(g.name, 28), g.requests,
+                (g.name, [fmt.shorten(g.name, 22), g.requests,
                           tone(app, str(g.errors), "error") if g.errors else "0",
                           fmt.money(g.cost)])
                 for g in sorted(groups, key=lambda g: -g.requests)

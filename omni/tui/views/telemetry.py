@@ -105,9 +105,9 @@ class TelemetryView(View):
         for name, s in sorted(stats.items(), key=lambda kv: -int(kv[1].get("count") or 0)):
             share = (s.get("p95_ms") or 0.0) / slowest if slowest else 0.0
             rows.append(
-                (name, [fmt.shorten(name, 24), s.get("count", 0), s.get("errors", 0),
+                (name, [fmt.shorten(name, 22), s.get("count", 0), s.get("errors", 0),
                         fmt.ms(s.get("p50_ms")), fmt.ms(s.get("p95_ms")),
                         fmt.ms(s.get("p99_ms")), fmt.ms(s.get("ttft_p50_ms")),
-                        fmt.bar(share, 10)])
+                        fmt.bar(share, 8)])
             )  # fmt: skip
         self.query_one(selector, LiveTable).fill(rows)
