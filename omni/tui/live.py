@@ -10,6 +10,7 @@ and sums by day, provider, model or key.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ def percentiles(values: Iterable[float]) -> dict[str, float | None]:
         return {"p50": None, "p95": None, "p99": None}
 
     def rank(q: float) -> float:
-        index = max(0, min(len(ordered) - 1, round(q * len(ordered) + 0.5) - 1))
+        index = max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))
         return ordered[index]
 
     return {"p50": rank(0.50), "p95": rank(0.95), "p99": rank(0.99)}
