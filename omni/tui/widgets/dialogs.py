@@ -22,11 +22,14 @@ DIALOG_CSS = """
     width: 76; max-width: 100%; height: auto; max-height: 100%;
     border: round $accent; background: $surface; padding: 0 1;
 }
-.dialog .title { text-style: bold; color: $accent; margin-bottom: 1; }
+.dialog .title { text-style: bold; color: $accent; }
 .dialog .hint { color: $text-muted; }
-.dialog Input, .dialog Select { margin-bottom: 0; }
+.dialog Label { margin-top: 1; }
+.dialog .title { margin-top: 0; }
+.dialog Input, .dialog Select { margin: 0; background: $boost; }
+.dialog Input:focus, .dialog Select:focus { background: $primary 30%; }
 .dialog .buttons { height: auto; margin-top: 1; align-horizontal: right; }
-.dialog .buttons Button { margin-left: 1; min-width: 10; }
+.dialog .buttons Button { margin-left: 2; min-width: 8; }
 .dialog .error { color: $error; height: auto; }
 """
 
@@ -63,15 +66,19 @@ class FormDialog(ModalScreen[dict[str, Any] | None]):
                 yield Label(label)
                 if name in self.choices:
                     options = [(c, c) for c in self.choices[name]]
-                    yield Select(options, value=value, allow_blank=False, id=f"f-{name}")
+                    yield Select(
+                        options, value=value, allow_blank=False, compact=True, id=f"f-{name}"
+                    )
                 else:
-                    yield Input(value=value, password=name in self.secret, id=f"f-{name}")
+                    yield Input(
+                        value=value, password=name in self.secret, compact=True, id=f"f-{name}"
+                    )
             if self.hint:
                 yield Static(self.hint, classes="hint")
             yield Static(id="form-error", classes="error")
             with Horizontal(classes="buttons"):
-                yield Button("Cancel", id="cancel")
-                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel", compact=True)
+                yield Button("Save", id="save", variant="primary", compact=True)
 
     def values(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -125,8 +132,8 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical(classes="dialog"):
             yield Static(self.question)
             with Horizontal(classes="buttons"):
-                yield Button("No", id="no")
-                yield Button("Yes", id="yes", variant="error")
+                yield Button("No", id="no", compact=True)
+                yield Button("Yes", id="yes", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()
