@@ -23,6 +23,10 @@ Row = dict[str, Any]
 GROUPINGS = ("day", "provider", "model", "key")
 
 
+def _ts(row: Row) -> float:
+    return float(row.get("ts") or 0.0)
+
+
 def failed(row: Row) -> bool:
     status = row.get("status") or 0
     return bool(row.get("error")) or status >= 400 or status == 0
@@ -86,7 +90,7 @@ class LiveLog:
         self.dropped = 0
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return min(len(self._rows), self.capacity)
 
     def add(self, row: Row) -> bool:
         """Keep ``row``; False when it was already known."""
@@ -95,10 +99,11 @@ class LiveLog:
         self._rows[key] = {**self._rows.get(key, {}), **row}
         self._ordered = None
         if len(self._rows) > self.capacity:
-            for old in self.rows()[self.capacity :]:
-                self._rows.pop(str(old.get("request_id") or old.get("id")), None)
-            self._ordered = None
             self.complete = False
+            if len(self._rows) > self.capacity + self.capacity // 10:  # trim in chunks
+                ordered = sorted(self._rows.values(), key=_ts, reverse=True)
+                for old in ordered[self.capacity :]:
+                    self._rows.pop(str(old.get("request_id") or old.get("id")), None)
         return not known
 
     def backfill(self, rows: list[Row], complete: bool) -> None:
@@ -109,9 +114,10 @@ class LiveLog:
             self.complete = False
 
     def rows(self) -> list[Row]:
-        """Every kept row, newest first."""
+        """The kept rows (at most ``capacity``), newest first."""
         if self._ordered is None:
-            self._ordered = sorted(self._rows.values(), key=lambda r: r.get("ts") or 0.0)[::-1]
+            ordered = sorted(self._rows.values(), key=_ts, reverse=True)
+            self._ordered = ordered[: self.capacity]
         return self._ordered
 
     def since(self, ts: float) -> list[Row]:

@@ -38,6 +38,8 @@ class View(Vertical):
     View .note { color: $text-muted; height: auto; }
     """
 
+    _redraw_pending = False
+
     @property
     def omni(self) -> OmniApp:
         return cast("OmniApp", self.app)
@@ -62,6 +64,17 @@ class View(Vertical):
 
     def live_row(self, row: Row) -> None:
         """A request just arrived on the live stream (the view is shown)."""
+
+    def redraw_soon(self) -> None:
+        """Redraw once after the next screen refresh, however many rows arrive before it
+        (a burst of events costs one redraw, not one per request)."""
+        if not self._redraw_pending:
+            self._redraw_pending = True
+            self.call_after_refresh(self._redraw_now)
+
+    def _redraw_now(self) -> None:
+        self._redraw_pending = False
+        self.redraw()
 
     def focus_main(self) -> None:
         """Give focus to the view's main widget."""

@@ -81,7 +81,7 @@ class OverviewView(View):
         self.redraw()
 
     def live_row(self, row: Row) -> None:
-        self.redraw()
+        self.redraw_soon()
 
     def redraw(self) -> None:
         if not self.is_mounted:

@@ -74,7 +74,7 @@ class RequestsView(View):
 
     def live_row(self, row: Row) -> None:
         if not self.paused:
-            self.redraw()
+            self.redraw_soon()
 
     def _cells(self, row: Row) -> list[Any]:
         app = self.omni

@@ -63,7 +63,7 @@ class UsageView(View):
             self.redraw()
 
     def live_row(self, row: dict[str, Any]) -> None:
-        self.redraw()
+        self.redraw_soon()
 
     def redraw(self) -> None:
         if not self.is_mounted:
