@@ -36,7 +36,7 @@ def served_model(row: Row) -> str:
     provider, model = row.get("provider_id"), row.get("model")
     if provider and model:
         return f"{provider}/{model}"
-    return str(row.get("requested_model") or "?")
+    return str(row.get("requested_model") or "—")
 
 
 def percentiles(values: Iterable[float]) -> dict[str, float | None]:

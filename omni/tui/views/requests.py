@@ -80,7 +80,7 @@ class RequestsView(View):
         app = self.omni
         status = int(row.get("status") or 0)
         st = tone(app, str(status), "error" if failed(row) else "success")
-        asked = str(row.get("requested_model") or "?")
+        asked = str(row.get("requested_model") or "—")
         served = served_model(row)
         cost = fmt.money(row.get("cost_usd"))
         latency = fmt.ms(row.get("latency_ms"))

@@ -32,7 +32,7 @@ def _summaries(rows: list[dict[str, Any]], key: str) -> dict[str, dict[str, Any]
     """Per-name stats in the shape of ``/api/telemetry/summary`` entries."""
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        name = str(row.get("provider_id") or "?") if key == "provider" else served_model(row)
+        name = str(row.get("provider_id") or "—") if key == "provider" else served_model(row)
         grouped.setdefault(name, []).append(row)
     out = {}
     for name, group in grouped.items():
