@@ -34,6 +34,7 @@ from omni.commands import proxy as proxy_cmd
 from omni.commands import routing as routing_cmd
 from omni.commands import server as server_cmd
 from omni.commands import tools as tools_cmd
+from omni.commands import tui as tui_cmd
 from omni.commands import usage as usage_cmd
 from omni.errors import OmniError
 
@@ -106,6 +107,7 @@ app.command(
     rich_help_panel="Coding tools",
     help="Point a coding tool at omni (short for 'omni tools setup').",
 )(tools_cmd.setup)
+app.command("tui", rich_help_panel="Inspect")(tui_cmd.tui)
 auth_cmd.register(app)
 
 

@@ -2,7 +2,8 @@
 
 1. ``omni.ir`` and ``omni.translate`` do no I/O (no aiohttp, httpx, sqlite drivers).
 2. The engine, wire, state and server layers never import typer, rich, textual or the TUI.
-3. ``omni.tui`` never imports the server, gateway or store.
+3. ``omni.tui`` never imports the server, gateway, store, admin services or wire layer:
+   it is a client of the management API only (checked in the source and at run time).
 4. ``omni --help`` and quick commands load neither textual nor aiohttp's server.
 """
 
@@ -46,7 +47,10 @@ RULES: list[tuple[tuple[str, ...], tuple[str, ...]]] = [
         ),
         ("typer", "rich", "textual", "omni.tui", "omni.commands", "omni.cli"),
     ),
-    (("omni.tui",), ("omni.serve", "omni.gateway", "omni.store")),
+    (
+        ("omni.tui",),
+        ("omni.serve", "omni.gateway", "omni.store", "omni.admin", "omni.providers", "aiohttp"),
+    ),
     (("omni.store",), ("omni.serve", "omni.gateway", "aiohttp")),
 ]
 
@@ -85,7 +89,14 @@ def test_import_rules() -> None:
 
 
 @pytest.mark.parametrize(
-    "argv", [["--help"], ["providers", "--help"], ["config", "path"], ["status", "--json"]]
+    "argv",
+    [
+        ["--help"],
+        ["providers", "--help"],
+        ["config", "path"],
+        ["status", "--json"],
+        ["tui", "--help"],
+    ],
 )
 def test_quick_commands_do_not_load_heavy_modules(argv: list[str], omni_home: Path) -> None:
     code = (
@@ -104,3 +115,18 @@ def test_quick_commands_do_not_load_heavy_modules(argv: list[str], omni_home: Pa
     )
     line = [x for x in result.stderr.splitlines() if x.startswith("HEAVY=")]
     assert line == ["HEAVY="], result.stderr
+
+
+def test_the_dashboard_loads_no_server_side_module() -> None:
+    code = (
+        "import sys\n"
+        "import omni.tui.app\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[:2] in (['omni', 'serve'],"
+        " ['omni', 'gateway'], ['omni', 'store'], ['omni', 'admin'], ['omni', 'providers'])"
+        " or m == 'aiohttp')\n"
+        "print('BAD=' + ','.join(bad))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert "BAD=\n" in result.stdout, result.stdout + result.stderr

@@ -14,6 +14,7 @@ from omni.serve.routes import (
     cli_tools,
     combos,
     compliance,
+    events,
     gemini,
     media,
     models,
@@ -64,5 +65,6 @@ def setup(app: web.Application) -> None:
         probes,
         usage_history,
         cli_tools,
+        events,
     ):
         module.setup(app)
