@@ -1,4 +1,4 @@
-"""``omni budget`` on the store directly."""
+"""``omni budget`` and ``omni cache`` on the store directly."""
 
 from __future__ import annotations
 
@@ -37,3 +37,20 @@ def test_budget_set_list_rm(omni_home: Path) -> None:
     assert _run("budget", "rm", "1")[0] == 0
     code, _, err = _run("budget", "rm", "1")
     assert code == 1 and "has no budget" in err
+
+
+def test_cache_stats_set_clear_without_a_server(omni_home: Path) -> None:
+    code, out, err = _run("cache", "stats", "--json")
+    assert code == 0, err
+    assert json.loads(out)["semanticCache"]["dbSize"] == 0
+    code, out, _ = _run("cache", "stats")
+    assert "0 stored" in out
+    code, out, err = _run("cache", "set", "--disabled", "--ttl", "60", "--json")
+    assert code == 0, err
+    assert json.loads(out) == {"enabled": False, "ttl_s": 60.0}
+    code, _, err = _run("cache", "set", "--ttl", "-5")
+    assert code == 1 and "'ttl_s' must be a number above 0" in err
+    code, _, err = _run("cache", "set")
+    assert code == 2 and "give at least one setting" in err
+    code, _, err = _run("cache", "clear")
+    assert code == 0 and "cleared 0 cached answers" in err
