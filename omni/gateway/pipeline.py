@@ -55,6 +55,7 @@ from omni.gateway.cache import parse_config as parse_cache_config
 from omni.gateway.caps import Caps, Lease
 from omni.gateway.cost import cost_of
 from omni.gateway.fallback import Refresher, run_plan
+from omni.gateway.progress import SSE_DIALECTS, with_progress
 from omni.gateway.registry import Plan, Registry, build_registry
 from omni.gateway.resilience import Breakers, Cooldowns, Failure
 from omni.gateway.routing import Router, session_key
@@ -308,6 +309,14 @@ class Gateway:
             self._key_cap(record, len(body) // 4)
         if self.shaping.active:
             request = shape(self.shaping, dialect, obj, request)
+        if (
+            headers is not None
+            and record.stream
+            and "X-OmniRoute-Progress" in headers
+            and dialect in SSE_DIALECTS
+            and headers["X-OmniRoute-Progress"].lower() in ("true", "1", "yes")
+        ):
+            return self._with_progress(dialect, obj, body, request, plan, record, started, headers)
         # Cheap tests first: most requests are neither deterministic nor idempotent.
         if (
             headers is not None
@@ -332,6 +341,28 @@ class Gateway:
         if record.api_key_id is not None and record.api_key_id in self.budgets.ledgers:
             return self._budgeted(dialect, obj, body, request, plan, record, started)
         return run_plan(self, dialect, obj, body, request, plan, record, started)
+
+    async def _with_progress(
+        self,
+        dialect: Dialect,
+        obj: dict[str, Any],
+        body: bytes,
+        request: ir.Request | None,
+        plan: Plan,
+        record: UsageRecord,
+        started: float,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        """Answer at once and report progress until a target answers (see progress.py)."""
+        work: Awaitable[Reply]
+        if reuse.wanted(self, obj, headers):
+            work = reuse.serve(
+                self, dialect, obj, None, headers, record, started,
+                lambda: self._execute(dialect, obj, body, request, plan, record, started),
+            )  # fmt: skip
+        else:
+            work = self._execute(dialect, obj, body, request, plan, record, started)
+        return with_progress(dialect, work)
 
     def _key_cap(self, record: UsageRecord, tokens: int) -> None:
         """Hold a slot of the API key's own cap, or refuse the request with a 429."""
