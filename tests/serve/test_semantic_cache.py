@@ -271,3 +271,15 @@ async def test_the_bundled_local_model_needs_no_provider(start: Any, upstream: A
     assert (chat_calls(upstream), embedding_calls(upstream)) == (2, 0)
     stats = (await (await http.get("/api/cache", headers=admin)).json())["semantic"]
     assert stats["source"].startswith("local:") and stats["hits"] == 1
+
+
+async def test_the_local_model_without_its_extra_is_refused_with_the_fix(
+    start: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("omni.gateway.cache.local_model_installed", lambda: False)
+    http, admin = await start(semantic=None)
+    response = await http.put(
+        "/api/cache/settings", json={"semantic": {"enabled": True, "local": True}}, headers=admin
+    )
+    assert response.status == 400
+    assert "pip install 'omni[semantic]'" in (await response.json())["error"]["message"]
