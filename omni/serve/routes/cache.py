@@ -1,5 +1,7 @@
-"""The response cache: ``GET /api/cache`` (stats, in the shape SPEC §3 gives),
-``DELETE /api/cache`` (forget every kept answer) and ``GET/PUT /api/cache/settings``."""
+"""The response cache: ``GET /api/cache`` (stats, in the shape SPEC §3 gives, plus the
+exact and semantic caches' own counters), ``DELETE /api/cache`` (forget every kept answer
+and every kept prompt embedding) and ``GET/PUT /api/cache/settings`` (``semantic`` is one
+object, replaced whole by a PUT that names it)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,9 @@ from omni.serve.routes._admin import json_body, run_service
 
 
 async def stats(request: web.Request) -> web.Response:
-    return web.json_response(request.app[keys.GATEWAY].cache.stats())
+    cache = request.app[keys.GATEWAY].cache
+    await cache.semantic.refresh()
+    return web.json_response(cache.stats())
 
 
 async def clear(request: web.Request) -> web.Response:
@@ -28,6 +32,7 @@ def _settings(request: web.Request) -> dict[str, Any]:
         "ttl_s": config.ttl_s,
         "max_entries": config.max_entries,
         "max_mb": config.max_mb,
+        "semantic": config.semantic.as_dict(),
     }
 
 
