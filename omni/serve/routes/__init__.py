@@ -18,6 +18,7 @@ from omni.serve.routes import (
     monitoring,
     ollama,
     openai,
+    openapi,
     pinned,
     provider_ops,
     providers,
@@ -54,5 +55,6 @@ def setup(app: web.Application) -> None:
         models,
         provider_ops,
         pinned,
+        openapi,
     ):
         module.setup(app)
