@@ -20,6 +20,7 @@ from omni.commands import budget as budget_cmd
 from omni.commands import cache as cache_cmd
 from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
+from omni.commands import evals as evals_cmd
 from omni.commands import keys as keys_cmd
 from omni.commands import logs as logs_cmd
 from omni.commands import models as models_cmd
@@ -29,6 +30,7 @@ from omni.commands import providers as providers_cmd
 from omni.commands import proxy as proxy_cmd
 from omni.commands import routing as routing_cmd
 from omni.commands import server as server_cmd
+from omni.commands import sync as sync_cmd
 from omni.errors import OmniError
 
 
@@ -90,6 +92,8 @@ app.add_typer(routing_cmd.resilience_app, name="resilience", rich_help_panel="In
 app.add_typer(routing_cmd.limits_app, name="limits", rich_help_panel="Manage")
 app.add_typer(budget_cmd.app, name="budget", rich_help_panel="Manage")
 app.add_typer(cache_cmd.app, name="cache", rich_help_panel="Manage")
+app.add_typer(evals_cmd.app, name="evals", rich_help_panel="Manage")
+app.add_typer(sync_cmd.app, name="sync", rich_help_panel="Manage")
 app.command("logs", rich_help_panel="Inspect")(logs_cmd.logs)
 auth_cmd.register(app)
 

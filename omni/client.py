@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from omni.client_evals import EvalsAdmin, HttpEvalsMixin, LocalEvalsMixin
 from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
 from omni.client_usage import HttpUsageMixin, LocalUsageMixin, UsageAdmin
 from omni.config import Settings
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from omni.admin.keys import KeyService
 
 
-class AdminClient(ModelsAdmin, UsageAdmin, Protocol):
+class AdminClient(ModelsAdmin, UsageAdmin, EvalsAdmin, Protocol):
     """Management operations available to the CLI and the TUI."""
 
     where: str
@@ -83,7 +84,7 @@ class AdminClient(ModelsAdmin, UsageAdmin, Protocol):
     def close(self) -> None: ...
 
 
-class LocalAdminClient(LocalModelsMixin, LocalUsageMixin):
+class LocalAdminClient(LocalModelsMixin, LocalUsageMixin, LocalEvalsMixin):
     """Runs services in this process, directly on the store."""
 
     def __init__(self, settings: Settings) -> None:
@@ -247,7 +248,7 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 
-class HttpAdminClient(HttpModelsMixin, HttpUsageMixin):
+class HttpAdminClient(HttpModelsMixin, HttpUsageMixin, HttpEvalsMixin):
     """Calls the admin API of a running server."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:

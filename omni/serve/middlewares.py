@@ -33,6 +33,10 @@ PUBLIC_API = frozenset(
         "/api/auth/logout",
         "/api/auth/status",
         "/api/openapi.json",
+        # the sync bundle: its handler checks the sync token or a management caller
+        "/api/sync/cloud",
+        "/api/sync/bundle",
+        "/api/cloud/bundle",
     }
 )
 _GEMINI_METHODS = frozenset({"countTokens", "embedContent", "batchEmbedContents"})

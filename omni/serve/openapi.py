@@ -26,20 +26,13 @@ from omni.serve.openapi_schemas import ERROR_SCHEMAS, SECURITY_SCHEMES, Operatio
 
 SOURCES: tuple[ModuleType, ...] = (openapi_client, openapi_admin, openapi_config, openapi_extra)
 
+_CLIENT_ROUTES = "openai anthropic responses gemini ollama media pinned"
+_ADMIN_ROUTES = "providers provider_ops models combos api_keys auth"
+_CONFIG_ROUTES = "settings backups usage cache resilience telemetry monitoring compliance system"
 TABLE_FOR: dict[str, str] = {
-    **dict.fromkeys(
-        ("openai", "anthropic", "responses", "gemini", "ollama", "media", "pinned"),
-        "omni/serve/openapi_client.py",
-    ),
-    **dict.fromkeys(
-        ("providers", "provider_ops", "models", "combos", "api_keys", "auth"),
-        "omni/serve/openapi_admin.py",
-    ),
-    **dict.fromkeys(
-        ("settings", "backups", "usage", "cache", "resilience", "telemetry", "monitoring",
-         "compliance", "system"),
-        "omni/serve/openapi_config.py",
-    ),  # fmt: skip
+    **dict.fromkeys(_CLIENT_ROUTES.split(), "omni/serve/openapi_client.py"),
+    **dict.fromkeys(_ADMIN_ROUTES.split(), "omni/serve/openapi_admin.py"),
+    **dict.fromkeys(_CONFIG_ROUTES.split(), "omni/serve/openapi_config.py"),
 }
 """Route module (``omni/serve/routes/<name>.py``) → the table that describes its routes;
 routes of a module not listed here go in ``omni/serve/openapi_extra.py`` (or a new table

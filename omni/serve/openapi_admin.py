@@ -5,6 +5,8 @@ combos,api_keys,auth}.py``); the answers are the services' dictionaries in
 
 from __future__ import annotations
 
+from typing import Any
+
 from omni.serve.openapi_schemas import (
     ANY_OBJ,
     BOOL,
@@ -27,9 +29,9 @@ from omni.serve.openapi_schemas import (
     ref,
 )
 
-_WARNINGS = {"warnings": STRS}
+_WARNINGS: dict[str, Any] = {"warnings": STRS}
 _PRICE = full(input=NUM, output=NUM, cached_input=nullable(NUM), cache_write=nullable(NUM))
-_MODEL_INFO = {
+_MODEL_INFO: dict[str, Any] = {
     "context": nullable(INT),
     "max_output": nullable(INT),
     "price": nullable(_PRICE),
@@ -73,15 +75,30 @@ SCHEMAS: dict[str, Schema] = {
 }  # fmt: skip
 
 _PROVIDER_EDIT = obj(
-    closed=True, base_url=STR, headers=map_of(STR), enabled=BOOL, proxy=STR, chat_path=STR,
+    closed=True,
+    base_url=STR,
+    headers=map_of(STR),
+    enabled=BOOL,
+    proxy=STR,
+    chat_path=STR,
     models_path=STR,
 )
 _NODE = obj(
-    ["prefix", "base_url"], closed=True, prefix=STR, base_url=STR,
-    format=enum("openai", "anthropic"), chat_path=STR, models_path=STR, headers=map_of(STR),
-    api_key=STR, api_key_env=STR, models=STRS, proxy=STR, sync_models=BOOL,
+    ["prefix", "base_url"],
+    closed=True,
+    prefix=STR,
+    base_url=STR,
+    format=enum("openai", "anthropic"),
+    chat_path=STR,
+    models_path=STR,
+    headers=map_of(STR),
+    api_key=STR,
+    api_key_env=STR,
+    models=STRS,
+    proxy=STR,
+    sync_models=BOOL,
 )
-_KEY_FIELDS: dict[str, Schema] = {
+_KEY_FIELDS: dict[str, Any] = {
     "name": STR,
     "models": STRS,
     "scopes": arr(enum("chat", "admin")),

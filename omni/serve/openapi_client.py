@@ -104,7 +104,12 @@ SCHEMAS: dict[str, Schema] = {
     "Images": obj(["data"], created=INT, data=arr(ANY_OBJ)),
 }
 
-_SSE = {"text/event-stream": {"schema": STR}}
+_SSE_EVENT = obj(
+    data={"type": "string", "contentMediaType": "application/json",
+          "description": "one chunk of the dialect's stream (or [DONE])"},
+    event=STR, id=STR, retry=INT,
+)  # fmt: skip
+_SSE = {"text/event-stream": {"schema": _SSE_EVENT}}  # each event of the stream
 _CHAT = {JSON: {"schema": ref("ChatCompletion")}, **_SSE}
 _ACCEPT = [header("Accept", "text/event-stream asks for a stream when the body does not say")]
 _MODEL_PARAM = {"model_id": {"type": "string", "pattern": "^.+$"}}

@@ -117,8 +117,11 @@ SETTINGS: list[Operation] = [
                error=nullable(STR))),
 ]  # fmt: skip
 
-_SQLITE = {"application/vnd.sqlite3": {"schema": {"type": "string",
-                                                  "contentMediaType": "application/vnd.sqlite3"}}}
+_SQLITE = {
+    "application/vnd.sqlite3": {
+        "schema": {"type": "string", "contentMediaType": "application/vnd.sqlite3"}
+    }
+}
 _UPLOAD = {
     "required": True,
     "content": {

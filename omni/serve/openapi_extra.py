@@ -3,11 +3,112 @@ and configuration sync (``omni/serve/routes/{openapi,evals,sync}.py``)."""
 
 from __future__ import annotations
 
-from omni.serve.openapi_schemas import PUBLIC, Operation, Schema, op
+from typing import Any
 
-SCHEMAS: dict[str, Schema] = {}
+from omni.serve.openapi_schemas import (
+    ANY_OBJ,
+    BOOL,
+    INT,
+    NUM,
+    PUBLIC,
+    STR,
+    STRS,
+    SYNC,
+    Operation,
+    Schema,
+    arr,
+    full,
+    json_body,
+    nullable,
+    obj,
+    op,
+    query,
+    ref,
+)
 
+_CONTAINS = {"anyOf": [{"type": "string", "minLength": 1},
+                       {"type": "array", "items": {"type": "string", "minLength": 1},
+                        "minItems": 1}]}  # fmt: skip
+_CASE = obj(
+    ["prompt", "expected"], closed=True,
+    name=STR, prompt={"type": "string", "minLength": 1}, system=STR,
+    max_tokens={"type": "integer", "minimum": 1},
+    expected=obj(closed=True, exact=STR, contains=_CONTAINS, regex={"type": "string",
+                 "minLength": 1}, ignore_case=BOOL),
+)  # fmt: skip
+_RUN_HEAD: dict[str, Any] = {
+    "id": INT, "model": STR, "started_at": STR, "finished_at": STR, "total": INT,
+    "passed": INT, "pass_rate": NUM, "latency_ms": nullable(NUM),
+}  # fmt: skip
+_SUITE_HEAD: dict[str, Any] = {
+    "id": INT, "name": STR, "model": STR, "description": nullable(STR), "case_count": INT,
+    "created_at": STR, "updated_at": STR,
+}  # fmt: skip
+_SECTION = full(added=STRS, changed=STRS, unchanged=STRS, kept=STRS)
+_TOKEN = full(prefix=STR, withKeys=BOOL, created_at=STR, last_used_at=nullable(STR))
+
+SCHEMAS: dict[str, Schema] = {
+    "EvalCase": _CASE,
+    "EvalRunSummary": full(**_RUN_HEAD),
+    "EvalRun": full(
+        **_RUN_HEAD, suite_id=INT,
+        results=arr(full(index=INT, name=STR, passed=BOOL, latency_ms=NUM, output=STR,
+                         error=nullable(STR),
+                         checks=arr(full(check=STR, value=STR, passed=BOOL)))),
+    ),
+    "EvalSuite": full(**_SUITE_HEAD, cases=arr(ANY_OBJ), last_run=nullable(ref("EvalRun")),
+                      runs=arr(ref("EvalRunSummary"))),
+    "SyncBundle": obj(
+        ["format", "etag", "with_keys", "providers", "combos", "aliases", "settings",
+         "pricing"],
+        format={"const": "omni-sync-v1"}, omni_version=STR, schema_version=INT, etag=STR,
+        with_keys=BOOL, providers=arr(obj(["id", "format", "accounts"], id=STR, format=STR,
+                                          accounts=arr(ANY_OBJ))),
+        combos=arr(ANY_OBJ), aliases=arr(ANY_OBJ), settings=ANY_OBJ, pricing=ANY_OBJ,
+    ),
+}  # fmt: skip
+
+_T_EVALS, _T_SYNC = "Evals", "Sync"
+_SUITE = {"suite_id": {"type": "string", "description": "the suite's id or name"}}
 OPERATIONS: list[Operation] = [
     op("GET", "/api/openapi.json", "This document (OpenAPI 3.1)", tag="System",
        security=PUBLIC, ok={"type": "object", "required": ["openapi", "paths"]}),
+    op("GET", "/api/evals", "List eval suites with their last run", tag=_T_EVALS,
+       ok=full(suites=arr(full(**_SUITE_HEAD, last_run=nullable(ref("EvalRunSummary")))))),
+    op("POST", "/api/evals", "Create an eval suite", tag=_T_EVALS, status=201,
+       ok=ref("EvalSuite"),
+       body=json_body(obj(["name", "model", "cases"], closed=True, name=STR, model=STR,
+                          description=STR, cases=arr(ref("EvalCase"))))),
+    op("GET", "/api/evals/{suite_id}", "A suite, its cases and its last results",
+       tag=_T_EVALS, ok=ref("EvalSuite"), path_params=_SUITE),
+    op("DELETE", "/api/evals/{suite_id}", "Remove a suite and its runs", tag=_T_EVALS,
+       ok=full(**_SUITE_HEAD, removed=BOOL), path_params=_SUITE),
+    op("POST", "/api/evals/{suite_id}/run", "Run a suite now through the gateway",
+       tag=_T_EVALS, ok=ref("EvalRun"), path_params=_SUITE,
+       body=json_body(obj(closed=True, model=STR), required=False,
+                      description="model: run against this model instead of the suite's")),
+    op("POST", "/api/sync/initialize", "Create or rotate the sync token (shown once)",
+       tag=_T_SYNC, status=201, ok={"allOf": [_TOKEN, full(token=STR)]},
+       body=json_body(obj(closed=True, withKeys=BOOL), required=False)),
+    op("GET", "/api/sync/status", "The sync token and the last pull", tag=_T_SYNC,
+       ok=full(token=nullable(_TOKEN), last_pull=nullable(obj(
+           ["source", "etag", "pulled_at"], source=nullable(STR), etag=STR, pulled_at=STR)))),
+    op("DELETE", "/api/sync/token", "Revoke the sync token", tag=_T_SYNC,
+       ok=full(revoked=BOOL)),
+    op("POST", "/api/sync/apply", "Merge a pulled bundle here (pulled wins; dryRun previews)",
+       tag=_T_SYNC,
+       body=json_body(obj(["bundle"], closed=True, bundle=ref("SyncBundle"), dryRun=BOOL,
+                          source=STR)),
+       ok=full(dry_run=BOOL, applied=BOOL, etag=STR, source=nullable(STR),
+               providers=_SECTION, combos=_SECTION, aliases=_SECTION, settings=_SECTION,
+               needs_key=arr(full(provider=STR, account=STR)), warnings=STRS)),
+    *(
+        op("GET", path, "The configuration bundle (ETag; 304 on If-None-Match)",
+           tag=_T_SYNC, security=SYNC, ok=ref("SyncBundle"),
+           params=[query("withKeys", BOOL, "include upstream keys (a token with that right)"),
+                   {"name": "If-None-Match", "in": "header", "required": False,
+                    "schema": STR}],
+           responses={"304": {"description": "Unchanged since that ETag"}})
+        for path in ("/api/sync/cloud", "/api/sync/bundle", "/api/cloud/bundle")
+    ),
 ]  # fmt: skip

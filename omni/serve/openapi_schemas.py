@@ -241,8 +241,12 @@ def op(
         "summary": summary,
         "tags": [tag],
         "parameters": parameters + list(params or []),
-        "responses": {str(status): success, **(responses or {}), "4XX": error_response(errors),
-                      "5XX": error_response(errors)},  # fmt: skip
+        "responses": {
+            str(status): success,
+            **(responses or {}),
+            "4XX": error_response(errors),
+            "5XX": error_response(errors),
+        },
         "security": SECURITY[security],
     }
     if description:

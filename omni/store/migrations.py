@@ -230,6 +230,42 @@ CREATE TABLE response_cache (
 CREATE INDEX response_cache_expires ON response_cache (expires);
 """
 
+M014_EVALS_SYNC = """
+-- Eval suites: cases (JSON [{name, prompt, system, expected: {exact|contains|regex}}])
+-- run against a model or combo through the gateway; each run keeps its per-case results.
+CREATE TABLE eval_suites (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    model       TEXT NOT NULL,             -- model string, combo or alias it runs against
+    description TEXT,
+    cases       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE eval_runs (
+    id          INTEGER PRIMARY KEY,
+    suite_id    INTEGER NOT NULL REFERENCES eval_suites(id) ON DELETE CASCADE,
+    model       TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    total       INTEGER NOT NULL,
+    passed      INTEGER NOT NULL,
+    pass_rate   REAL NOT NULL,             -- passed / total, 0..1
+    latency_ms  REAL,                      -- mean over the cases that got an answer
+    results     TEXT NOT NULL              -- JSON, one object per case
+);
+CREATE INDEX eval_runs_suite ON eval_runs (suite_id, id);
+-- The token another omni pulls this one's configuration bundle with (stored as a hash).
+CREATE TABLE sync_tokens (
+    id           INTEGER PRIMARY KEY,
+    prefix       TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,     -- hex SHA-256 of the whole token
+    with_keys    INTEGER NOT NULL DEFAULT 0,  -- 1: may pull upstream keys (secrets) too
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT
+);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -240,6 +276,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "m008_usage_cost", M008_COST),
     Migration(12, "m012_budgets", M012_BUDGETS),
     Migration(13, "m013_response_cache", M013_RESPONSE_CACHE),
+    Migration(14, "m014_evals_sync", M014_EVALS_SYNC),
 )
 LATEST = MIGRATIONS[-1].id
 

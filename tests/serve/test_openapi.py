@@ -52,7 +52,7 @@ async def test_served_without_login_and_lists_the_security_schemes(
     keys = doc["paths"]["/api/keys"]["post"]
     assert {"adminToken": []} in keys["security"]
     assert keys["responses"]["201"]["content"]["application/json"]["schema"]
-    assert doc["paths"]["/v1/messages"]["post"]["responses"]["4XX"]["content"][
-        "application/json"
-    ]["schema"] == {"$ref": "#/components/schemas/AnthropicError"}
+    assert doc["paths"]["/v1/messages"]["post"]["responses"]["4XX"]["content"]["application/json"][
+        "schema"
+    ] == {"$ref": "#/components/schemas/AnthropicError"}
     assert "/v1/chat/completions" in doc["paths"] and "/metrics" in doc["paths"]

@@ -12,6 +12,7 @@ from omni.serve.routes import (
     cache,
     combos,
     compliance,
+    evals,
     gemini,
     media,
     models,
@@ -25,6 +26,7 @@ from omni.serve.routes import (
     resilience,
     responses,
     settings,
+    sync,
     system,
     telemetry,
     usage,
@@ -56,5 +58,7 @@ def setup(app: web.Application) -> None:
         provider_ops,
         pinned,
         openapi,
+        evals,
+        sync,
     ):
         module.setup(app)

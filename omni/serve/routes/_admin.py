@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import orjson
 from aiohttp import web
 
 from omni.errors import InvalidInputError
@@ -23,10 +24,11 @@ async def run_service(request: web.Request, call: Callable[[], T], changes: bool
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The request's body, which must be a JSON object."""
+    """The request's body, which must be a JSON object (strict JSON: no NaN or Infinity,
+    no number too large for a double)."""
     try:
-        data = await request.json()
-    except ValueError:
+        data = orjson.loads(await request.read())
+    except orjson.JSONDecodeError:
         raise InvalidInputError("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise InvalidInputError("the request body must be a JSON object")
