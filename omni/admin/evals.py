@@ -159,7 +159,7 @@ def suite_ident(value: int | str) -> int | str:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     text = str(value)
-    return int(text) if text.isdigit() and len(text) < 19 else text
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else text
 
 
 def _summary(run: repo.RunRow) -> dict[str, Any]:

@@ -22,7 +22,13 @@ from aiohttp import web
 
 from omni import __version__
 from omni.serve import openapi_admin, openapi_client, openapi_config, openapi_extra
-from omni.serve.openapi_schemas import ERROR_SCHEMAS, SECURITY_SCHEMES, Operation, path_shape
+from omni.serve.openapi_schemas import (
+    ERROR_SCHEMAS,
+    SECURITY_SCHEMES,
+    Operation,
+    error_response,
+    path_shape,
+)
 
 SOURCES: tuple[ModuleType, ...] = (openapi_client, openapi_admin, openapi_config, openapi_extra)
 
@@ -135,7 +141,11 @@ def document(app: web.Application) -> dict[str, Any]:
             "management API under /api/* (errors in the OpenAI shape).",
         },
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": dict(_schemas()), "securitySchemes": SECURITY_SCHEMES},
+        "components": {
+            "schemas": dict(_schemas()),
+            "responses": {name: error_response(name) for name in ERROR_SCHEMAS},
+            "securitySchemes": SECURITY_SCHEMES,
+        },
         "tags": [{"name": name} for name in _tags(operations())],
     }
 

@@ -22,6 +22,11 @@ NUM: Schema = {"type": "number"}
 BOOL: Schema = {"type": "boolean"}
 ANY_OBJ: Schema = {"type": "object"}
 STRS: Schema = {"type": "array", "items": STR}
+NAME: Schema = {"type": "string", "pattern": "^[a-z0-9][a-z0-9._-]{0,63}$"}
+"""A provider, account, node or combo name (it becomes part of model strings)."""
+WORD: Schema = {"type": "string", "pattern": "^\\S+$", "maxLength": 512}
+"""One word: a model string, an alias or a pattern."""
+WORDS: Schema = {"type": "array", "items": WORD}
 
 
 def nullable(schema: Schema) -> Schema:
@@ -244,8 +249,8 @@ def op(
         "responses": {
             str(status): success,
             **(responses or {}),
-            "4XX": error_response(errors),
-            "5XX": error_response(errors),
+            "4XX": {"$ref": f"#/components/responses/{errors}"},
+            "5XX": {"$ref": f"#/components/responses/{errors}"},
         },
         "security": SECURITY[security],
     }

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from omni.config import load_settings
 from omni.serve.app import create_app
 from omni.serve.openapi import coverage
@@ -52,7 +54,20 @@ async def test_served_without_login_and_lists_the_security_schemes(
     keys = doc["paths"]["/api/keys"]["post"]
     assert {"adminToken": []} in keys["security"]
     assert keys["responses"]["201"]["content"]["application/json"]["schema"]
-    assert doc["paths"]["/v1/messages"]["post"]["responses"]["4XX"]["content"]["application/json"][
-        "schema"
-    ] == {"$ref": "#/components/schemas/AnthropicError"}
+    error = doc["paths"]["/v1/messages"]["post"]["responses"]["4XX"]["$ref"].rpartition("/")[2]
+    assert doc["components"]["responses"][error]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AnthropicError"
+    }
     assert "/v1/chat/completions" in doc["paths"] and "/metrics" in doc["paths"]
+
+
+def test_the_document_is_valid_openapi() -> None:
+    schemathesis = pytest.importorskip("schemathesis")
+    from omni.serve.openapi import document
+
+    doc = document(create_app(load_settings()))
+    schemathesis.openapi.from_dict(doc).validate()  # raises on an invalid document
+    operation_ids = [
+        operation["operationId"] for item in doc["paths"].values() for operation in item.values()
+    ]
+    assert len(operation_ids) == len(set(operation_ids))

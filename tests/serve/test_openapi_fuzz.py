@@ -4,7 +4,8 @@ omni runs in-process on 127.0.0.1 with the fake upstream behind provider ``fake`
 schemathesis CLI (a subprocess, so this loop keeps serving) calls every management
 operation with generated valid and invalid input, logged in with the local admin token.
 It must see no 5xx and no answer that breaks the document. Bounded for CI: a few examples
-per operation (OMNI_FUZZ_EXAMPLES, default 8) and a fixed seed. Shutdown and restart are
+per operation (FUZZ_EXAMPLES, default 8) and a fixed seed (FUZZ_SEED; raise
+both, and FUZZ_WORKERS, for a longer hunt). Shutdown and restart are
 left out (they stop the server); everything else, restores and imports included, runs in
 this test's throwaway home. Nothing leaves the machine: connections and name lookups of
 anything but loopback are refused in this process.
@@ -66,7 +67,7 @@ async def test_management_api_has_no_server_errors_and_keeps_its_schema(
     client = await gateway()
     base = str(client.make_url("")).rstrip("/")
     token = read_admin_token(settings.paths)
-    examples = os.environ.get("OMNI_FUZZ_EXAMPLES", "8")
+    examples = os.environ.get("FUZZ_EXAMPLES", "8")
     args = [
         "run", f"{base}/api/openapi.json",
         "--header", f"Authorization: Bearer {token}",
@@ -74,14 +75,15 @@ async def test_management_api_has_no_server_errors_and_keeps_its_schema(
         "--include-path-regex", r"^/(api/|metrics$)",
         "--exclude-path-regex", CLIENT_API_UNDER_API,
         *(a for path in EXCLUDED for a in ("--exclude-path", path)),
-        "--max-examples", examples, "--seed", "20240601", "--workers", "1",
+        "--max-examples", examples, "--seed", os.environ.get("FUZZ_SEED", "20240601"),
+        "--workers", os.environ.get("FUZZ_WORKERS", "1"),
         "--request-timeout", "30", "--no-color", "--report-dir", str(tmp_path / "report"),
     ]  # fmt: skip
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "schemathesis.cli", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         stdin=asyncio.subprocess.DEVNULL, cwd=tmp_path,
-        env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
+        env={**os.environ},
     )  # fmt: skip
     async with asyncio.timeout(900):
         out, _ = await proc.communicate()

@@ -17,10 +17,19 @@ T = TypeVar("T")
 
 async def run_service(request: web.Request, call: Callable[[], T], changes: bool = False) -> T:
     """Run a (synchronous) service call on a worker thread; after a change, reload routing."""
-    result = await asyncio.get_running_loop().run_in_executor(None, call)
+    result = await asyncio.get_running_loop().run_in_executor(None, _no_stop_iteration, call)
     if changes:
         request.app[keys.GATEWAY].reload()
     return result
+
+
+def _no_stop_iteration(call: Callable[[], T]) -> T:
+    """``call()``; a StopIteration leaking out of it cannot be set on a future (the request
+    would never be answered), so it becomes an ordinary error."""
+    try:
+        return call()
+    except StopIteration as exc:
+        raise RuntimeError("a service call ended with StopIteration") from exc
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
