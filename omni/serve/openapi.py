@@ -13,6 +13,7 @@ module's ``SCHEMAS``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
@@ -106,8 +107,6 @@ def coverage(app: web.Application) -> tuple[list[str], list[str]]:
 
 
 def _openapi_path(path: str) -> str:
-    import re
-
     return re.sub(r"\{([^}:]+)[^}]*\}", r"{\1}", path)
 
 
