@@ -22,6 +22,7 @@ from omni.commands import cache as cache_cmd
 from omni.commands import combos as combos_cmd
 from omni.commands import config as config_cmd
 from omni.commands import doctor as doctor_cmd
+from omni.commands import evals as evals_cmd
 from omni.commands import keys as keys_cmd
 from omni.commands import logs as logs_cmd
 from omni.commands import models as models_cmd
@@ -33,6 +34,7 @@ from omni.commands import providers as providers_cmd
 from omni.commands import proxy as proxy_cmd
 from omni.commands import routing as routing_cmd
 from omni.commands import server as server_cmd
+from omni.commands import sync as sync_cmd
 from omni.commands import tools as tools_cmd
 from omni.commands import tui as tui_cmd
 from omni.commands import usage as usage_cmd
@@ -98,6 +100,8 @@ app.add_typer(routing_cmd.resilience_app, name="resilience", rich_help_panel="In
 app.add_typer(routing_cmd.limits_app, name="limits", rich_help_panel="Manage")
 app.add_typer(budget_cmd.app, name="budget", rich_help_panel="Manage")
 app.add_typer(cache_cmd.app, name="cache", rich_help_panel="Manage")
+app.add_typer(evals_cmd.app, name="evals", rich_help_panel="Manage")
+app.add_typer(sync_cmd.app, name="sync", rich_help_panel="Manage")
 app.command("logs", rich_help_panel="Inspect")(logs_cmd.logs)
 app.command("usage", rich_help_panel="Inspect")(usage_cmd.usage)
 app.command("doctor", rich_help_panel="Server")(doctor_cmd.doctor)

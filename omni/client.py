@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from omni.client_evals import EvalsAdmin, HttpEvalsMixin, LocalEvalsMixin
 from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
 from omni.client_oauth import HttpOAuthMixin, LocalOAuthMixin, OAuthAdmin
 from omni.client_ops import HttpOpsMixin, LocalOpsMixin, OpsAdmin
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from omni.admin.keys import KeyService
 
 
-class AdminClient(ModelsAdmin, UsageAdmin, OAuthAdmin, OpsAdmin, Protocol):
+class AdminClient(ModelsAdmin, UsageAdmin, OAuthAdmin, OpsAdmin, EvalsAdmin, Protocol):
     """Management operations available to the CLI and the TUI."""
 
     where: str
@@ -85,7 +86,9 @@ class AdminClient(ModelsAdmin, UsageAdmin, OAuthAdmin, OpsAdmin, Protocol):
     def close(self) -> None: ...
 
 
-class LocalAdminClient(LocalModelsMixin, LocalUsageMixin, LocalOAuthMixin, LocalOpsMixin):
+class LocalAdminClient(
+    LocalModelsMixin, LocalUsageMixin, LocalOAuthMixin, LocalOpsMixin, LocalEvalsMixin
+):
     """Runs services in this process, directly on the store."""
 
     def __init__(self, settings: Settings) -> None:
@@ -249,7 +252,9 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 
-class HttpAdminClient(HttpModelsMixin, HttpUsageMixin, HttpOAuthMixin, HttpOpsMixin):
+class HttpAdminClient(
+    HttpModelsMixin, HttpUsageMixin, HttpOAuthMixin, HttpOpsMixin, HttpEvalsMixin
+):
     """Calls the admin API of a running server."""
 
     def __init__(self, url: str, token: str | None, timeout: float = 30.0) -> None:

@@ -79,7 +79,10 @@ class BudgetService:
                 conn, actor, "budget.set", target=str(ident),
                 detail={"limit": limit, "period": period},
             )  # fmt: skip
-        return next(b for b in self.list_all() if b["keyId"] == ident)
+        found = next((b for b in self.list_all() if b["keyId"] == ident), None)
+        if found is None:  # removed (or restored away) in the meantime
+            raise NotFoundError(f"API key #{ident} has no budget any more")
+        return found
 
     def remove(self, key: int | str, actor: str = "cli") -> dict[str, Any]:
         ident = key_id(key)

@@ -12,7 +12,13 @@ from typing import Any
 
 from omni.admin import AdminContext
 from omni.admin import upstream as calls
-from omni.admin.providers import ProviderService, check_headers, check_path, guard_url
+from omni.admin.providers import (
+    ProviderService,
+    check_api_key,
+    check_headers,
+    check_path,
+    guard_url,
+)
 from omni.errors import InvalidInputError, NotFoundError
 from omni.gateway.registry import provider_targets
 from omni.providers.catalog import FORMATS, load_catalog
@@ -133,6 +139,7 @@ class ProviderCheckService:
             )
         if base_url:
             url = guard_url(self.ctx, base_url)
+        check_api_key(api_key or None)
         style = spec.auth if spec else {"anthropic": "x-api-key"}.get(fmt, "bearer")
         sent = {
             **(spec.headers if spec else {}),

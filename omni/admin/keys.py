@@ -112,9 +112,9 @@ def describe(row: repo.ApiKeyRow, last_used: float | None = None) -> dict[str, A
 
 def key_id(value: int | str) -> int:
     """A key id from a path segment or argument; anything else is simply not found."""
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 19:
         return int(value)
     raise NotFoundError(f"no API key with id {value!r}", hint="see 'omni keys list'")
 

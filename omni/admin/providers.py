@@ -68,6 +68,27 @@ def check_path(path: object, what: str) -> str:
     return path
 
 
+def check_api_key(key: str | None) -> str | None:
+    """An upstream API key as given, if it can travel in an HTTP header at all."""
+    if key is None:
+        return None
+    if (
+        not isinstance(key, str)
+        or not 0 < len(key) <= 8192
+        or not key.isascii()
+        or any(not 33 <= ord(c) <= 126 for c in key)
+    ):
+        raise InvalidInputError(
+            "an API key is one word of printable ASCII characters (no spaces or accents)"
+        )
+    return key
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header of this name carries a credential (masked, never exported)."""
+    return bool(_SECRET_HEADER.search(name))
+
+
 def masked_headers(headers: dict[str, str]) -> dict[str, str]:
     return {k: "***" if _SECRET_HEADER.search(k) else v for k, v in headers.items()}
 
@@ -116,6 +137,7 @@ class ProviderService:
             raise InvalidInputError(f"invalid account name {account!r}")
         if api_key and api_key_env:
             raise InvalidInputError("give either an API key or the variable that holds it")
+        check_api_key(api_key or None)
         if api_key_env and not _ENV.match(api_key_env):
             raise InvalidInputError(f"invalid environment variable name {api_key_env!r}")
         if format is not None and format not in FORMATS:
@@ -280,7 +302,9 @@ class ProviderService:
         if base_url is not None:
             fields["base_url"] = guard_url(self.ctx, base_url) if base_url else None
         if priority is not None:
-            fields["priority"] = int(priority)
+            if isinstance(priority, bool) or not isinstance(priority, int) or abs(priority) > 10**6:
+                raise InvalidInputError("priority must be a whole number from -1000000 to 1000000")
+            fields["priority"] = priority
         if not fields:
             raise InvalidInputError("nothing to change: give proxy, enabled, base_url or priority")
         with self.ctx.db.transaction() as conn:

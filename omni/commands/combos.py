@@ -62,7 +62,7 @@ def _config(
             config[key] = value
     steps: dict[str, dict[str, Any]] = {k: dict(v) for k, v in config.get("steps", {}).items()}
     for step, weight in _pairs(weights, "--weight").items():
-        if not weight.isdigit():
+        if not (weight.isascii() and weight.isdigit()):
             raise typer.BadParameter(f"--weight {step}={weight}: the weight must be a number")
         steps.setdefault(step, {})["weight"] = int(weight)
     for step, account in _pairs(pins, "--pin").items():

@@ -115,7 +115,10 @@ async def requested_model(request: web.Request) -> str | None:
         tail = path.split("/models/", 1)[1]
         return tail.rpartition(":")[0] or tail
     if request.content_type.startswith("multipart/"):
-        value = (await request.post()).get("model")
+        try:
+            value = (await request.post()).get("model")
+        except ValueError:
+            return None  # the handler reports the broken form
         return value if isinstance(value, str) else None
     try:
         body = orjson.loads(await request.read())

@@ -16,6 +16,7 @@ import logging
 import math
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Handler
 
 from omni.errors import OmniError
@@ -26,8 +27,19 @@ from omni.translate.errors import error_body
 log = logging.getLogger("omni.serve")
 
 PUBLIC_API = frozenset(
-    {"/api/monitoring/health", "/api/auth/login", "/api/auth/logout", "/api/auth/status"}
+    {
+        "/api/monitoring/health",
+        "/api/auth/login",
+        "/api/auth/logout",
+        "/api/auth/status",
+        "/api/openapi.json",
+        # the sync bundle: its handler checks the sync token or a management caller
+        "/api/sync/cloud",
+        "/api/sync/bundle",
+        "/api/cloud/bundle",
+    }
 )
+_GEMINI_METHODS = frozenset({"countTokens", "embedContent", "batchEmbedContents"})
 
 
 def dialect_of(path: str) -> Dialect:
@@ -36,6 +48,8 @@ def dialect_of(path: str) -> Dialect:
         return Dialect.ANTHROPIC
     if path.startswith("/v1beta/") or ":generateContent" in path or ":streamGenerate" in path:
         return Dialect.GEMINI
+    if path.startswith("/v1/models/") and path.rpartition(":")[2] in _GEMINI_METHODS:
+        return Dialect.GEMINI  # google-genai 3.x: /v1/models/{model}:countTokens …
     if path.startswith(("/api/chat", "/v1/api/", "/api/tags", "/api/show", "/api/embed")):
         return Dialect.OLLAMA
     if path.startswith(("/v1/responses", "/responses")):
@@ -85,6 +99,9 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         elif exc.status == 405:
             reason = f"method {request.method} is not allowed on {request.path}"
         return error_response(request.path, exc.status, reason)
+    except HttpProcessingError as exc:  # a malformed body part, read lazily by the handler
+        status = exc.code if 400 <= exc.code < 500 else 400
+        return error_response(request.path, status, f"malformed request: {exc.message[:200]}")
     except ConnectionResetError:
         raise
     except Exception:

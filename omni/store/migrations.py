@@ -281,6 +281,43 @@ CREATE TABLE semantic_cache (
 );
 CREATE INDEX semantic_cache_partition
     ON semantic_cache (namespace, model, dialect, shape, source, expires);
+
+"""
+
+M014_EVALS_SYNC = """
+-- Eval suites: cases (JSON [{name, prompt, system, expected: {exact|contains|regex}}])
+-- run against a model or combo through the gateway; each run keeps its per-case results.
+CREATE TABLE eval_suites (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    model       TEXT NOT NULL,             -- model string, combo or alias it runs against
+    description TEXT,
+    cases       TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE eval_runs (
+    id          INTEGER PRIMARY KEY,
+    suite_id    INTEGER NOT NULL REFERENCES eval_suites(id) ON DELETE CASCADE,
+    model       TEXT NOT NULL,
+    started_at  TEXT NOT NULL,
+    finished_at TEXT NOT NULL,
+    total       INTEGER NOT NULL,
+    passed      INTEGER NOT NULL,
+    pass_rate   REAL NOT NULL,             -- passed / total, 0..1
+    latency_ms  REAL,                      -- mean over the cases that got an answer
+    results     TEXT NOT NULL              -- JSON, one object per case
+);
+CREATE INDEX eval_runs_suite ON eval_runs (suite_id, id);
+-- The token another omni pulls this one's configuration bundle with (stored as a hash).
+CREATE TABLE sync_tokens (
+    id           INTEGER PRIMARY KEY,
+    prefix       TEXT NOT NULL,
+    token_hash   TEXT NOT NULL UNIQUE,     -- hex SHA-256 of the whole token
+    with_keys    INTEGER NOT NULL DEFAULT 0,  -- 1: may pull upstream keys (secrets) too
+    created_at   TEXT NOT NULL,
+    last_used_at TEXT
+);
 """
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -294,6 +331,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "m009_oauth_accounts", M009_OAUTH),
     Migration(12, "m012_budgets", M012_BUDGETS),
     Migration(13, "m013_response_cache", M013_RESPONSE_CACHE),
+    Migration(14, "m014_evals_sync", M014_EVALS_SYNC),
     Migration(15, "m015_semantic_cache", M015_SEMANTIC_CACHE),
     Migration(16, "m016_usage_daily", M016_USAGE_DAILY),
     Migration(17, "m017_usage_session", M017_SESSION),

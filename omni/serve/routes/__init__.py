@@ -14,6 +14,7 @@ from omni.serve.routes import (
     cli_tools,
     combos,
     compliance,
+    evals,
     events,
     gemini,
     media,
@@ -22,6 +23,7 @@ from omni.serve.routes import (
     oauth,
     ollama,
     openai,
+    openapi,
     pinned,
     probes,
     provider_ops,
@@ -29,6 +31,7 @@ from omni.serve.routes import (
     resilience,
     responses,
     settings,
+    sync,
     system,
     telemetry,
     usage,
@@ -66,5 +69,8 @@ def setup(app: web.Application) -> None:
         usage_history,
         cli_tools,
         events,
+        openapi,
+        evals,
+        sync,
     ):
         module.setup(app)

@@ -106,7 +106,13 @@ async def _upload(request: web.Request) -> tuple[AsyncIterator[bytes], str]:
     label = Path(request.query.get("name", "") or "upload").name[:200]
     if not request.content_type.startswith("multipart/"):
         return request.content.iter_chunked(_CHUNK), label
-    reader = await request.multipart()
+    try:
+        reader = await request.multipart()
+    except ValueError:  # no boundary in the Content-Type
+        raise InvalidInputError(
+            "the multipart Content-Type has no boundary; send the file as the raw body "
+            "or as proper multipart/form-data"
+        ) from None
     while (part := await reader.next()) is not None:
         if isinstance(part, BodyPartReader) and (part.filename or part.name == "file"):
             return _part_chunks(part), Path(part.filename or label).name[:200]

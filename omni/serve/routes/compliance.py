@@ -19,9 +19,12 @@ def _int(request: web.Request, name: str, default: int | None) -> int | None:
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        number = int(raw)
     except ValueError:
+        number = None
+    if number is None or abs(number) >= 2**63:
         raise InvalidInputError(f"query parameter '{name}' must be an integer") from None
+    return number
 
 
 async def audit_log(request: web.Request) -> web.Response:

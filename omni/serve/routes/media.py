@@ -38,7 +38,10 @@ async def image_models(request: web.Request) -> web.Response:
 async def transcriptions(request: web.Request) -> web.StreamResponse:
     if not request.content_type.startswith("multipart/"):
         raise InvalidInputError("send the audio as multipart/form-data with 'file' and 'model'")
-    form = await request.post()
+    try:
+        form = await request.post()
+    except ValueError:  # multipart without a boundary
+        raise InvalidInputError("the multipart Content-Type has no boundary") from None
     upload = form.get("file")
     if not isinstance(upload, web.FileField):
         raise InvalidInputError("the form needs a 'file' field with the audio")

@@ -20,7 +20,7 @@ from omni.admin.providers import ProviderService
 from omni.admin.proxy import ProxyService
 from omni.errors import InvalidInputError
 from omni.serve import keys
-from omni.serve.routes._admin import json_fields, run_service
+from omni.serve.routes._admin import json_body, json_fields, run_service
 
 _EDIT_FIELDS: dict[str, type] = {
     "base_url": str,
@@ -146,11 +146,8 @@ async def get_proxy(request: web.Request) -> web.Response:
 
 
 async def set_proxy(request: web.Request) -> web.Response:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise InvalidInputError("the request body is not valid JSON") from None
-    if not isinstance(data, dict) or set(data) - {"url"}:
+    data = await json_body(request)
+    if set(data) - {"url"}:
         raise InvalidInputError('send {"url": "http://host:port"} or {"url": null}')
     url = data.get("url")
     if url is not None and not isinstance(url, str):

@@ -14,9 +14,8 @@ from aiohttp import web
 
 from omni.admin.ipfilter import IpRules
 from omni.admin.settings import SettingsService
-from omni.errors import InvalidInputError
 from omni.serve import keys
-from omni.serve.routes._admin import run_service
+from omni.serve.routes._admin import json_body, run_service
 
 
 def _service(request: web.Request) -> SettingsService:
@@ -24,13 +23,7 @@ def _service(request: web.Request) -> SettingsService:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        data = await request.json()
-    except ValueError:
-        raise InvalidInputError("the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidInputError("the request body must be a JSON object")
-    return data
+    return await json_body(request)
 
 
 def _pair(

@@ -21,9 +21,12 @@ def _int(request: web.Request, name: str, default: int | None) -> int | None:
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
+        number = None
+    if number is None or abs(number) >= 2**63:
         raise InvalidInputError(f"query parameter '{name}' must be a whole number") from None
+    return number
 
 
 async def request_logs(request: web.Request) -> web.Response:
