@@ -48,6 +48,16 @@ def money(value: float | None) -> str:
     return f"${value:,.0f}"
 
 
+def dollars(value: float | None) -> str:
+    """Dollars to the cent, for limits and budgets (``$5.00``, ``$0.50``); a non-zero
+    amount under a cent keeps its digits."""
+    if value is None:
+        return NONE
+    if value and abs(value) < 0.01:
+        return money(value)
+    return f"${value:,.2f}"
+
+
 def count(value: float | None) -> str:
     """A count, shortened: ``950``, ``1.2k``, ``3.4M``."""
     if value is None:
