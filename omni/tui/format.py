@@ -103,6 +103,15 @@ def bar(fraction: float, width: int) -> str:
     return text.ljust(width)
 
 
+def middle(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters in the middle, keeping both ends (ids that
+    share a prefix stay apart: ``codex…9c3b-77a1``)."""
+    if len(text) <= width:
+        return text
+    head = max(1, (width - 1) // 2)
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
+
+
 def shorten(text: str, width: int) -> str:
     """``text`` cut to ``width`` characters with an ellipsis."""
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"

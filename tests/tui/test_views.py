@@ -177,7 +177,7 @@ async def test_sessions_show_key_model_use_and_pinned_account(api: FakeApi) -> N
         await press(pilot, "3")
         assert rows(app, "ss-table") == [
             "conv-7f3a | laptop | openai/gpt-4o… | 6 | 9.0k | 1m 05s | openai/work",
-            "codex-2b9e4… | (no key) | best | 2 | 3.0k | 5m 00s | not pinned",
+            "codex…b-77a1 | (no key) | best | 2 | 3.0k | 5m 00s | not pinned",
         ]
         assert "2 active conversations (last 30 min), 1 pinned" in text(app, "#ss-note")
         detail = text(app, "#ss-detail")

@@ -150,7 +150,9 @@ class OverviewView(View):
         if not exact.get("enabled"):
             return "Response cache: off ('omni cache' turns it on)"
         hits, misses = int(exact.get("hits") or 0), int(exact.get("misses") or 0)
-        rate = fmt.percent(hits / (hits + misses)) if hits + misses else fmt.NONE
+        if not hits + misses:
+            return "Response cache: on, nothing looked up yet"
+        rate = fmt.percent(hits / (hits + misses))
         return (
             f"Response cache: [b]{rate}[/b] hits ({hits} of {hits + misses}) · saved "
             f"{fmt.money(exact.get('savedUsd'))}"

@@ -107,11 +107,11 @@ class SessionsView(View):
             seen = fmt.duration(now - float(s.get("lastSeen") or now))
             session, model = str(s.get("session", "?")), str(s.get("model") or fmt.NONE)
             if self.wide:
-                cells = [fmt.shorten(session, 18), fmt.shorten(self._key(s), 10),
+                cells = [fmt.middle(session, 18), fmt.shorten(self._key(s), 10),
                          fmt.shorten(model, 20), s.get("requests", 0),
                          fmt.count(s.get("tokens")), f"{seen} ago", where, ends]  # fmt: skip
             else:
-                cells = [fmt.shorten(session, 12), fmt.shorten(self._key(s), 8),
+                cells = [fmt.middle(session, 12), fmt.shorten(self._key(s), 8),
                          fmt.shorten(model, 14), s.get("requests", 0),
                          fmt.count(s.get("tokens")), seen, where]  # fmt: skip
             rows.append((session, cells))

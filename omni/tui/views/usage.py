@@ -69,7 +69,10 @@ class UsageView(View):
         yield LiveTable("by day", "req", "err", "tokens in/out", "cost", "share", id="us-table")
         yield Static(id="us-total", classes="note")
         yield Label("Budgets", classes="heading")
-        yield LiveTable("key", "period", "spent of limit", "left", "resets in", id="us-budgets")
+        budgets = LiveTable("key", "period", "spent of limit", "left", "resets in", id="us-budgets")
+        budgets.show_cursor = False  # a highlighted row would hide its warning colour
+        budgets.can_focus = False
+        yield budgets
         yield Static(id="us-budgets-note", classes="note")
 
     @work(exclusive=True, group="usage")
