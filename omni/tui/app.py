@@ -144,11 +144,15 @@ class OmniApp(App[None]):
     # ---------------------------------------------------------------- connection
 
     def poll(self) -> None:
+        if not self.is_running:  # shutting down: timers may fire while widgets go
+            return
         self.check_health()
         if self.connected:
             self.view.refresh_data()
 
     def tick(self) -> None:
+        if not self.is_running:
+            return
         self._show_uptime()
         self.view.tick()
 

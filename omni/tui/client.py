@@ -48,6 +48,12 @@ class AdminApi(Protocol):
     async def reset_resilience(self) -> dict[str, Any]: ...
     async def rate_limits(self) -> dict[str, Any]: ...
     async def sessions(self) -> list[dict[str, Any]]: ...
+    async def budgets(self) -> list[dict[str, Any]]: ...
+    async def set_budget(
+        self, key_id: int, limit: float, period: str = "monthly", warn_at: float | None = None
+    ) -> dict[str, Any]: ...
+    async def remove_budget(self, key_id: int) -> dict[str, Any]: ...
+    async def cache_stats(self) -> dict[str, Any]: ...
     async def telemetry(self) -> dict[str, Any]: ...
     async def request_logs(
         self, limit: int = 200, before: int | None = None
@@ -169,6 +175,27 @@ class HttpAdminApi:
     async def sessions(self) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = (await self._call("GET", "/api/sessions"))["sessions"]
         return found
+
+    async def budgets(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = (await self._call("GET", "/api/usage/budget"))["budgets"]
+        return found
+
+    async def set_budget(
+        self, key_id: int, limit: float, period: str = "monthly", warn_at: float | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"keyId": key_id, "limit": limit, "period": period}
+        if warn_at is not None:
+            body["warnAt"] = warn_at
+        result: dict[str, Any] = await self._call("POST", "/api/usage/budget", body)
+        return result
+
+    async def remove_budget(self, key_id: int) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("DELETE", f"/api/usage/budget/{key_id}")
+        return result
+
+    async def cache_stats(self) -> dict[str, Any]:
+        result: dict[str, Any] = await self._call("GET", "/api/cache")
+        return result
 
     async def telemetry(self) -> dict[str, Any]:
         result: dict[str, Any] = await self._call("GET", "/api/telemetry/summary")

@@ -48,6 +48,16 @@ def money(value: float | None) -> str:
     return f"${value:,.0f}"
 
 
+def dollars(value: float | None) -> str:
+    """Dollars to the cent, for limits and budgets (``$5.00``, ``$0.50``); a non-zero
+    amount under a cent keeps its digits."""
+    if value is None:
+        return NONE
+    if value and abs(value) < 0.01:
+        return money(value)
+    return f"${value:,.2f}"
+
+
 def count(value: float | None) -> str:
     """A count, shortened: ``950``, ``1.2k``, ``3.4M``."""
     if value is None:
@@ -91,6 +101,15 @@ def bar(fraction: float, width: int) -> str:
     full, part = divmod(eighths, 8)
     text = "█" * full + (_BLOCKS[part] if part else "")
     return text.ljust(width)
+
+
+def middle(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters in the middle, keeping both ends (ids that
+    share a prefix stay apart: ``codex…9c3b-77a1``)."""
+    if len(text) <= width:
+        return text
+    head = max(1, (width - 1) // 2)
+    return text[:head] + "…" + text[len(text) - (width - 1 - head) :]
 
 
 def shorten(text: str, width: int) -> str:

@@ -11,11 +11,18 @@ from __future__ import annotations
 import asyncio
 import copy
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 from omni.errors import InvalidInputError, NotFoundError, ServerNotRunningError
 
 NOW = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC; the app's clock in these tests
+DAY_END = 1_800_057_600.0  # 2027-01-16 00:00:00 UTC
+MONTH_END = 1_801_440_000.0  # 2027-02-01 00:00:00 UTC
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")
 
 
 def request_row(n: int, **fields: Any) -> dict[str, Any]:
@@ -71,7 +78,7 @@ class FakeApi:
         self.down = False
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.health_doc = {"status": "ok", "version": "0.1.0", "pid": 4242,
-                           "uptime_s": 7380.0, "providers": 2}  # fmt: skip
+                           "uptime_s": 7380.0, "providers": 3}  # fmt: skip
         self.provider_list: list[dict[str, Any]] = [
             {"id": "openai", "catalog_id": "openai", "format": "openai", "base_url": None,
              "enabled": True, "models": ["gpt-4o", "gpt-4o-mini"],
@@ -80,6 +87,13 @@ class FakeApi:
             {"id": "anthropic", "catalog_id": "anthropic", "format": "anthropic",
              "base_url": None, "enabled": True, "models": ["claude-sonnet-4"],
              "accounts": [{"id": 3, "name": "main", "auth": "api_key", "enabled": True}]},
+            {"id": "claude", "catalog_id": "claude", "format": "anthropic", "base_url": None,
+             "enabled": True, "models": ["claude-sonnet-4-5"],
+             "accounts": [{"id": 4, "name": "personal", "auth": "oauth", "enabled": True,
+                           "login": "ok", "login_error": None, "expires_at": iso(NOW + 240)},
+                          {"id": 5, "name": "team", "auth": "oauth", "enabled": True,
+                           "login": "needs login", "login_error": "the refresh token was revoked",
+                           "expires_at": iso(NOW - 3600)}]},
         ]  # fmt: skip
         self.breakers: dict[str, Any] = {
             "anthropic": {"state": "open", "failures": 12, "retry_in_s": 25.0}
@@ -90,10 +104,33 @@ class FakeApi:
         self.caps: list[dict[str, Any]] = [
             {"scope": "provider:openai", "rpm": 60, "tpm": 100000, "concurrency": 4,
              "requests_last_minute": 45, "tokens_last_minute": 52000, "in_flight": 2},
+            {"scope": "key:1", "rpm": 30, "tpm": None, "concurrency": None,
+             "requests_last_minute": 6, "tokens_last_minute": 9000, "in_flight": 0},
         ]  # fmt: skip
         self.session_list: list[dict[str, Any]] = [
-            {"session": "conv-7f3a", "provider": "openai", "account_id": 1, "expires_in_s": 1500}
-        ]
+            {"session": "conv-7f3a", "keyId": 1, "model": "openai/gpt-4o-mini", "requests": 6,
+             "tokens": 9000, "costUsd": 0.00216, "firstSeen": NOW - 1500, "lastSeen": NOW - 65,
+             "pinned": [{"session": "conv-7f3a", "provider": "openai", "account_id": 1,
+                         "expires_in_s": 1500}]},
+            {"session": "codex-2b9e41c7-5d0a-4f1e-9c3b-77a1", "keyId": None, "model": "best",
+             "requests": 2, "tokens": 3000, "costUsd": 0.0081, "firstSeen": NOW - 900,
+             "lastSeen": NOW - 300, "pinned": []},
+        ]  # fmt: skip
+        self.budget_list: list[dict[str, Any]] = [
+            {"keyId": 1, "keyName": "laptop", "limit": 5.0, "period": "monthly", "warnAt": 0.8,
+             "spent": 4.3, "reserved": 0.0, "remaining": 0.7, "periodStart": NOW - 14 * 86400
+             - 8 * 3600, "resetsAt": MONTH_END},
+            {"keyId": 2, "keyName": "ci", "limit": 0.5, "period": "daily", "warnAt": 0.8,
+             "spent": 0.5, "reserved": 0.0, "remaining": 0.0, "periodStart": NOW - 8 * 3600,
+             "resetsAt": DAY_END},
+        ]  # fmt: skip
+        self.cache: dict[str, Any] = {
+            "semanticCache": {"memorySize": 3, "memoryMaxSize": 1000, "dbSize": 3,
+                              "hitRate": 0.2},
+            "idempotency": {"activeKeys": 0, "windowMs": 5000},
+            "exact": {"enabled": True, "hits": 3, "misses": 12, "memoryBytes": 4096,
+                      "ttlS": 3600, "savedUsd": 0.0042},
+        }  # fmt: skip
         self.summary: dict[str, Any] = {
             "since": NOW - 7380,
             "providers": {
@@ -158,6 +195,14 @@ class FakeApi:
     async def sessions(self) -> list[dict[str, Any]]:
         self._record("sessions")
         return copy.deepcopy(self.session_list)
+
+    async def budgets(self) -> list[dict[str, Any]]:
+        self._record("budgets")
+        return copy.deepcopy(self.budget_list)
+
+    async def cache_stats(self) -> dict[str, Any]:
+        self._record("cache_stats")
+        return copy.deepcopy(self.cache)
 
     async def telemetry(self) -> dict[str, Any]:
         self._record("telemetry")
@@ -278,6 +323,31 @@ class FakeApi:
         if "enabled" in fields:
             entry["status"] = "active" if fields["enabled"] else "disabled"
         return dict(entry)
+
+    async def set_budget(
+        self, key_id: int, limit: float, period: str = "monthly", warn_at: float | None = None
+    ) -> dict[str, Any]:
+        self._record("set_budget", key_id, limit, period, warn_at)
+        if limit < 0:
+            raise InvalidInputError("'limit' must be a number of US dollars, 0 or more")
+        key = next(k for k in self.key_list if k["id"] == key_id)
+        budget = next((b for b in self.budget_list if b["keyId"] == key_id), None)
+        if budget is None:
+            budget = {"keyId": key_id, "keyName": key["name"], "spent": 0.0, "reserved": 0.0,
+                      "periodStart": NOW - 8 * 3600, "warnAt": 0.8}  # fmt: skip
+            self.budget_list.append(budget)
+        budget.update(limit=limit, period=period, remaining=max(0.0, limit - budget["spent"]),
+                      resetsAt=DAY_END if period == "daily" else MONTH_END)  # fmt: skip
+        if warn_at is not None:
+            budget["warnAt"] = warn_at
+        return dict(budget)
+
+    async def remove_budget(self, key_id: int) -> dict[str, Any]:
+        self._record("remove_budget", key_id)
+        if not any(b["keyId"] == key_id for b in self.budget_list):
+            raise NotFoundError(f"API key #{key_id} has no budget")
+        self.budget_list = [b for b in self.budget_list if b["keyId"] != key_id]
+        return {"keyId": key_id, "removed": True}
 
     async def revoke_key(self, key_id: int) -> dict[str, Any]:
         self._record("revoke_key", key_id)

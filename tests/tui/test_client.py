@@ -85,6 +85,50 @@ async def test_every_call_the_views_make(start: Callable[..., Any]) -> None:
         await api.close()
 
 
+async def test_budgets_cache_and_sessions(start: Callable[..., Any]) -> None:
+    client, api = await start()
+    try:
+        key = await api.create_key("laptop", scopes=["chat"])
+        assert await api.budgets() == []
+        budget = await api.set_budget(key["id"], 5, "daily", 0.5)
+        assert budget["keyId"] == key["id"] and budget["warnAt"] == 0.5
+        (listed,) = await api.budgets()
+        assert listed["keyName"] == "laptop" and listed["limit"] == 5
+        assert listed["period"] == "daily" and listed["spent"] == 0
+        assert listed["resetsAt"] > listed["periodStart"]
+        assert (await api.remove_budget(key["id"]))["removed"] is True
+        assert await api.budgets() == []
+        with pytest.raises(NotFoundError):
+            await api.remove_budget(key["id"])
+
+        assert "hits" in (await api.cache_stats())["exact"]
+
+        (provider,) = await api.providers()  # two accounts: a conversation is kept on one
+        await api.add_account(
+            "fake",
+            account="spare",
+            api_key="sk-2",
+            base_url=provider["base_url"],
+            format="openai",
+            sync_models=False,
+        )  # fmt: skip
+        answer = await client.post(
+            "/v1/chat/completions",
+            json={"model": "fake/m1", "prompt_cache_key": "conv-1",
+                  "messages": [{"role": "user", "content": "hi"}]},
+        )  # fmt: skip
+        assert answer.status == 200
+        (session,) = await api.sessions()
+        assert session["session"] == "conv-1" and session["requests"] == 1
+        assert session["model"] == "fake/m1" and session["tokens"] > 0
+        (pin,) = session["pinned"]
+        assert pin["provider"] == "fake" and pin["expires_in_s"] > 0
+        accounts = {a["id"]: a["name"] for a in (await api.providers())[0]["accounts"]}
+        assert accounts[pin["account_id"]] in ("default", "spare")
+    finally:
+        await api.close()
+
+
 async def test_refusals_keep_the_servers_message(start: Callable[..., Any]) -> None:
     _, api = await start()
     try:

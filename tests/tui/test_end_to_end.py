@@ -1,10 +1,13 @@
 """The dashboard on a real server: ``omni serve`` in its own process, the fake upstream
 behind it, the TUI attached the way ``omni tui`` attaches; a request sent by a client
-appears in the live request log, and its detail shows the server's route explanation."""
+appears in the live request log, and its detail shows the server's route explanation;
+a key's budget set with the CLI shows on Usage and Keys, and a conversation a client
+names shows on Sessions with its key and model."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -97,6 +100,47 @@ async def test_a_request_appears_in_the_live_log(server: str) -> None:
         detail = str(app.screen.query_one("#body", Static).render())
         assert "served    fake/gpt-4o-mini" in detail
         assert "1. fake/default gpt-4o-mini: ready" in detail  # the server's explanation
+
+
+@pytest.fixture
+def require_api_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Client calls need an omni key (set before ``server`` starts), so usage has keys."""
+    monkeypatch.setenv("REQUIRE_API_KEY", "true")
+
+
+async def test_budgets_and_sessions_come_from_the_server(
+    require_api_key: None, server: str
+) -> None:
+    _, out, _ = await run_omni("keys", "add", "laptop", "--json")
+    key = json.loads(out)
+    await run_omni("budget", "set", str(key["id"]), "2", "--period", "daily")
+    async with httpx.AsyncClient(base_url=server) as client:
+        answer = await client.post(
+            "/v1/chat/completions",
+            headers={"Authorization": f"Bearer {key['key']}"},
+            json={"model": "fake/gpt-4o-mini", "prompt_cache_key": "conv-e2e",
+                  "messages": [{"role": "user", "content": "hi"}]},
+        )  # fmt: skip
+    assert answer.status_code == 200
+
+    connection = await asyncio.to_thread(attach, load_settings(), None, None, None, False)
+    app = WatchedApp(connection.api(), poll_interval=3600)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await press(pilot, "3")
+        (row,) = [
+            [str(c) for c in app.query_one("#ss-table", LiveTable).get_row_at(i)]
+            for i in range(app.query_one("#ss-table", LiveTable).row_count)
+        ]
+        assert row[:5] == ["conv-e2e", "laptop", "fake/gpt-4o-m…", "1", "18"]
+        await press(pilot, "7")
+        budgets = app.query_one("#us-budgets", LiveTable)
+        assert budgets.row_count == 1
+        cells = [str(c) for c in budgets.get_row_at(0)]
+        assert cells[:2] == ["laptop", "daily"] and "/$2.00" in cells[2]
+        await press(pilot, "9")
+        note = str(app.query_one("#ky-note", Static).render())
+        assert "Budget $2.00 daily" in note
 
 
 @pytest.fixture

@@ -69,3 +69,7 @@ def test_formats_fit_narrow_columns() -> None:
     assert [fmt.count(v) for v in (950, 1200, 3_400_000)] == ["950", "1.2k", "3.4M"]
     assert fmt.bar(0.5, 4) == "██  " and fmt.bar(1.5, 2) == "██" and fmt.bar(0.0, 3) == "   "
     assert fmt.shorten("abcdef", 4) == "abc…"
+    assert fmt.middle("codex-2b9e41c7-5d0a-77a1", 12) == "codex…a-77a1"
+    assert fmt.middle("conv-1", 12) == "conv-1"
+    assert [fmt.dollars(v) for v in (None, 0, 0.004, 0.5, 5, 1234.5)] == [
+        "—", "$0.00", "$0.0040", "$0.50", "$5.00", "$1,234.50"]  # fmt: skip

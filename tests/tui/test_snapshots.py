@@ -67,3 +67,7 @@ def test_light_theme(snap_compare: Any) -> None:
     assert snap_compare(
         make_app(FakeApi()), terminal_size=(80, 24), run_before=_keys("ctrl+t", "2")
     )
+
+
+def test_budget_dialog(snap_compare: Any) -> None:
+    assert snap_compare(make_app(FakeApi()), terminal_size=(80, 24), run_before=_keys("9", "b"))

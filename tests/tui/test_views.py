@@ -15,7 +15,7 @@ from omni.tui.widgets.chrome import Banner, TitleBar
 from omni.tui.widgets.dialogs import ConfirmDialog, FormDialog, OrderDialog, TextDialog
 from omni.tui.widgets.tables import LiveTable
 from tests.tui.conftest import make_app, press, settle
-from tests.tui.fake_api import NOW, FakeApi, request_row
+from tests.tui.fake_api import NOW, FakeApi, iso, request_row
 
 
 def text(app: OmniApp, selector: str) -> str:
@@ -37,7 +37,7 @@ async def test_overview_shows_health_traffic_latency_spend_and_alerts(api: FakeA
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         stats = text(app, "#ov-stats")
-        assert "omni 0.1.0" in stats and "up 2h 03m" in stats and "2 providers" in stats
+        assert "omni 0.1.0" in stats and "up 2h 03m" in stats and "3 providers" in stats
         assert "12 requests today" in stats
         assert "spend today $0.0117" in stats  # 10 x $0.00036 + $0.0081
         latency = text(app, "#ov-latency")
@@ -48,7 +48,27 @@ async def test_overview_shows_health_traffic_latency_spend_and_alerts(api: FakeA
         assert "breaker open anthropic (retry in 25s)" in alerts
         assert "cooling openai/work (42s)" in alerts
         assert "disabled openai/home" in alerts
+        assert "needs login claude/team" in alerts
+        assert "budget used up ci ($0.50/day)" in alerts
+        assert "budget 86% laptop ($5.00/month)" in alerts
+        assert text(app, "#ov-alerts-heading") == "Alerts (6)"
+        assert "Response cache: 20.0% hits (3 of 15) · saved $0.0042" in latency
         assert app.query_one(TitleBar).state == "live"
+
+
+async def test_overview_says_all_clear_and_when_the_response_cache_is_off(
+    api: FakeApi,
+) -> None:
+    api.breakers, api.cooldowns, api.budget_list = {}, [], []
+    api.provider_list = api.provider_list[:1]
+    api.provider_list[0]["accounts"] = api.provider_list[0]["accounts"][:1]
+    api.cache["exact"]["enabled"] = False
+    app = make_app(api)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert text(app, "#ov-alerts") == "✓ all clear"
+        assert text(app, "#ov-alerts-heading") == "Alerts"
+        assert "Response cache: off" in text(app, "#ov-latency")
 
 
 async def test_number_keys_switch_views_and_the_title_follows(api: FakeApi) -> None:
@@ -73,6 +93,31 @@ async def test_providers_list_accounts_with_their_state(api: FakeApi) -> None:
         assert shown[2].startswith("  └ home | disabled")
         assert shown[3].startswith("[b]anthropic[/b] (anthropic) | breaker open 25s")
         assert shown[4].startswith("  └ main | ready")
+        assert shown[6].startswith("  └ personal | token expiring 4m 00s")
+        assert shown[7].startswith("  └ team | needs login")
+
+
+async def test_oauth_accounts_show_their_login_and_token(api: FakeApi) -> None:
+    clock = [NOW]
+    app = OmniApp(api, clock=lambda: clock[0], poll_interval=3600)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "2", *["down"] * 6)  # claude/personal
+        assert "the access token runs until 08:04:00 (4m 00s)" in text(app, "#pv-detail")
+        clock[0] += 60
+        app.tick()
+        await pilot.pause()
+        assert rows(app, "pv-table")[6].startswith("  └ personal | token expiring 3m 00s")
+        clock[0] += 180
+        app.tick()
+        await pilot.pause()
+        assert rows(app, "pv-table")[6].startswith("  └ personal | token expired")
+        await press(pilot, "down")
+        detail = text(app, "#pv-detail")
+        assert "needs login: the refresh token was revoked" in detail
+        assert "omni providers login claude --account team" in detail
+        api.provider_list[2]["accounts"][0]["expires_at"] = iso(clock[0] + 3600)
+        await press(pilot, "r")
+        assert rows(app, "pv-table")[6].startswith("  └ personal | ready")
 
 
 async def test_provider_test_switch_reset_and_add_account(api: FakeApi) -> None:
@@ -125,17 +170,41 @@ async def test_a_refused_action_shows_the_servers_message(api: FakeApi) -> None:
         ]
 
 
-async def test_sessions_count_down(api: FakeApi) -> None:
+async def test_sessions_show_key_model_use_and_pinned_account(api: FakeApi) -> None:
     clock = [NOW]
     app = OmniApp(api, clock=lambda: clock[0], poll_interval=3600)  # type: ignore[arg-type]
     async with app.run_test(size=(80, 24)) as pilot:
         await press(pilot, "3")
-        assert rows(app, "ss-table") == ["conv-7f3a | openai | work | 25m 00s"]
+        assert rows(app, "ss-table") == [
+            "conv-7f3a | laptop | openai/gpt-4o… | 6 | 9.0k | 1m 05s | openai/work",
+            "codex…b-77a1 | (no key) | best | 2 | 3.0k | 5m 00s | not pinned",
+        ]
+        assert "2 active conversations (last 30 min), 1 pinned" in text(app, "#ss-note")
+        detail = text(app, "#ss-detail")
+        assert "conv-7f3a · key laptop · openai/gpt-4o-mini · 6 requests, 9.0k tokens" in detail
+        assert "since 07:35:00 · pinned to openai/work for 25m 00s" in detail
         clock[0] += 65
         app.tick()
         await pilot.pause()
-        assert rows(app, "ss-table") == ["conv-7f3a | openai | work | 23m 55s"]
-        assert "1 conversations pinned" in text(app, "#ss-note")
+        assert rows(app, "ss-table")[0].split(" | ")[5] == "2m 10s"
+        assert "pinned to openai/work for 23m 55s" in text(app, "#ss-detail")
+        await press(pilot, "down")
+        assert "key (no key) · best · 2 requests" in text(app, "#ss-detail")
+        assert "not pinned to an account" in text(app, "#ss-detail")
+
+
+async def test_sessions_on_a_wide_terminal_and_when_there_are_none(api: FakeApi) -> None:
+    app = make_app(api)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await press(pilot, "3")
+        assert rows(app, "ss-table")[0] == (
+            "conv-7f3a | laptop | openai/gpt-4o-mini | 6 | 9.0k | 1m 05s ago | openai/work | "
+            "25m 00s"
+        )
+        api.session_list = []
+        await press(pilot, "r")
+        assert rows(app, "ss-table") == []
+        assert "No active conversation" in text(app, "#ss-note")
 
 
 async def test_limits_show_caps_queue_and_countdowns(api: FakeApi) -> None:
@@ -144,8 +213,9 @@ async def test_limits_show_caps_queue_and_countdowns(api: FakeApi) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await press(pilot, "4")
         assert "Queue: 1 waiting (room for 64, up to 30s each)" in text(app, "#lm-queue")
-        (cap,) = rows(app, "lm-caps")
+        cap, key_cap = rows(app, "lm-caps")
         assert cap.startswith("provider:openai | ██████   45/60 | ████▏    52.0k/100.0k | 2/4")
+        assert key_cap == "key laptop (#1) | █▋       6/30 | 9.0k (no cap) | 0"
         assert rows(app, "lm-resting") == [
             "anthropic | circuit open, 12 failures | 25s",
             "openai/work | account cooling down | 42s",
@@ -234,8 +304,28 @@ async def test_usage_groups_by_day_provider_model_and_key(api: FakeApi) -> None:
         assert rows(app, "us-table")[0].startswith("anthropic/claude-sonnet-4 | 1 | 0")
         await press(pilot, "g")
         assert [r.split(" | ")[0] for r in rows(app, "us-table")] == ["laptop", "(no key)", "ci"]
-        assert "budgets: none" in text(app, "#us-total")
         assert "Total $0.0117" in text(app, "#us-total")
+
+
+async def test_usage_shows_budgets_with_bars(api: FakeApi) -> None:
+    app = make_app(api)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "7")
+        assert rows(app, "us-budgets") == [
+            "laptop | monthly | ████████▋  $4.30/$5.00  86% | $0.70 | 16d 16h",
+            "ci | daily | ██████████ $0.50/$0.50 100% | $0.00 | 16h 00m",
+        ]
+        table = app.query_one("#us-budgets", LiveTable)
+        warning, exhausted = (table.get_row_at(i)[2].style for i in (0, 1))
+        assert warning == app.theme_variables["warning"]
+        assert exhausted == app.theme_variables["error"]
+        assert not app.query_one("#us-budgets-note", Static).display
+
+        api.budget_list = []
+        await press(pilot, "r")
+        assert not table.display
+        note = app.query_one("#us-budgets-note", Static)
+        assert note.display and "No budgets" in text(app, "#us-budgets-note")
 
 
 async def test_combos_create_reorder_test_and_delete(api: FakeApi) -> None:
@@ -297,6 +387,9 @@ async def test_keys_create_shows_the_secret_once_switch_and_revoke(api: FakeApi)
         await press(pilot, "9")
         assert rows(app, "ky-table")[0] == "1 | laptop | sk-AbCdEfGh | active | never | 2027-01-15"
         assert "laptop · scopes chat · every model" in text(app, "#ky-note")
+        assert "Budget $5.00 monthly: $4.30 spent (86%), resets in 16d 16h." in text(
+            app, "#ky-note"
+        )
         await press(pilot, "n")
         form = app.screen
         assert isinstance(form, FormDialog)
@@ -317,6 +410,48 @@ async def test_keys_create_shows_the_secret_once_switch_and_revoke(api: FakeApi)
         await press(pilot, "down", "d", "y")
         assert api.called("revoke_key") == [(2,)]
         assert "revoked" in rows(app, "ky-table")[1]
+
+
+async def test_keys_set_change_and_remove_a_budget(api: FakeApi) -> None:
+    app = make_app(api)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await press(pilot, "9", "down", "b")  # key 2, 'ci': $0.50 a day
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        assert form.query_one("#f-limit", Input).value == "0.5"
+        assert form.query_one("#f-period", Select).value == "daily"
+        assert form.query_one("#f-warn", Input).value == "80"
+        form.query_one("#f-limit", Input).value = "$2"
+        form.query_one("#f-period", Select).value = "weekly"
+        form.query_one("#f-warn", Input).value = "90"
+        await press(pilot, "enter")
+        assert api.called("set_budget") == [(2, 2.0, "weekly", 0.9)]
+        assert "key ci: $2.00 per weekly period" in [n.message for n in app._notifications]
+        assert "Budget $2.00 weekly: $0.50 spent (25%)" in text(app, "#ky-note")
+
+        await press(pilot, "up", "b")  # key 1: no limit any more
+        app.screen.query_one("#f-limit", Input).value = ""
+        await press(pilot, "enter")
+        assert api.called("remove_budget") == [(1,)]
+        assert "No budget (b sets one)." in text(app, "#ky-note")
+
+        await press(pilot, "b")
+        form = app.screen
+        assert isinstance(form, FormDialog)
+        assert form.query_one("#f-limit", Input).value == ""
+        assert form.query_one("#f-period", Select).value == "monthly"
+        form.query_one("#f-limit", Input).value = "five"
+        await press(pilot, "enter")
+        assert len(api.called("set_budget")) == 1
+        assert "The limit and the warning share must be numbers." in [
+            n.message for n in app._notifications
+        ]
+        await press(pilot, "b")
+        app.screen.query_one("#f-limit", Input).value = "-1"
+        await press(pilot, "enter")
+        assert "Setting the budget failed: 'limit' must be a number of US dollars, 0 or more" in [
+            n.message for n in app._notifications
+        ]
 
 
 async def test_a_lost_server_shows_the_banner_and_reconnects(api: FakeApi) -> None:

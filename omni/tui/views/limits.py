@@ -1,10 +1,11 @@
 """Rate limits: the operator caps and their use, the wait queue, what is resting and
 for how long.
 
-Caps (``omni limits`` / ``PUT /api/rate-limit``) per provider, model or account show
-requests and tokens in the last minute against the limit, with bars, and requests in
-flight against the concurrency cap. Accounts cooling down after rate limits or failures
-and providers whose circuit is open count down to the second between polls.
+Caps (``omni limits`` / ``PUT /api/rate-limit``) per provider, model, account or API key
+(shown by the key's name) show requests and tokens in the last minute against the limit,
+with bars, and requests in flight against the concurrency cap. Accounts cooling down
+after rate limits or failures and providers whose circuit is open count down to the
+second between polls.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ class LimitsView(View):
         super().__init__(**kwargs)
         self.limits: dict[str, Any] = {}
         self.breakers: dict[str, Any] = {}
+        self.key_names: dict[str, str] = {}
         self.loaded_at = 0.0
 
     def compose(self) -> ComposeResult:
@@ -58,9 +60,20 @@ class LimitsView(View):
         if limits is None:
             return
         resilience = await self.call(self.api.resilience()) or {}
+        scopes = [str(cap.get("scope")) for cap in limits.get("caps") or []]
+        if any(s.startswith("key:") and s[4:] not in self.key_names for s in scopes):
+            keys = await self.call(self.api.keys()) or []
+            self.key_names = {str(k["id"]): str(k["name"]) for k in keys}
         self.limits, self.breakers = limits, resilience.get("breakers") or {}
         self.loaded_at = self.omni.clock()
         self.redraw()
+
+    def scope(self, scope: str) -> str:
+        """A cap's scope as the user knows it: API keys by name."""
+        kind, _, name = scope.partition(":")
+        if kind == "key":
+            return f"key {self.key_names[name]} (#{name})" if name in self.key_names else scope
+        return scope
 
     def tick(self) -> None:
         if self.limits.get("cooldowns") or self.breakers:
@@ -83,7 +96,7 @@ class LimitsView(View):
             caps.append(
                 (
                     str(cap["scope"]),
-                    [fmt.shorten(str(cap["scope"]), 26),
+                    [fmt.shorten(self.scope(str(cap["scope"])), 26),
                      _use(cap.get("requests_last_minute") or 0, cap.get("rpm")),
                      _use(cap.get("tokens_last_minute") or 0, cap.get("tpm")),
                      f"{in_flight}/{conc}" if conc else str(in_flight)],

@@ -2,8 +2,10 @@
 
 Uptime and version from the health check; requests per second and error rate as
 sparklines over the last five minutes, latency percentiles, prompt-cache hits and spend
-today from the live request history; the most used models today; and alerts: circuits
-open, accounts cooling down, providers or accounts switched off, events the stream lost.
+today from the live request history; the response cache's hit rate since the server
+started; the most used models today; and alerts: circuits open, accounts cooling down or
+needing a new login, providers or accounts switched off, key budgets used up or past
+their warning threshold, events the stream lost.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Label, Sparkline, Static
 
 from omni.tui import format as fmt
 from omni.tui.live import Row, failed, percentiles
 from omni.tui.views.base import View
+from omni.tui.views.usage import budget_level, budget_owner
 from omni.tui.widgets.tables import LiveTable, tone
 
+_PER = {"daily": "day", "weekly": "week", "monthly": "month"}
 BUCKETS = 60
 BUCKET_S = 5.0
 
@@ -41,12 +45,15 @@ class OverviewView(View):
     OverviewView #ov-top { width: 44; height: 1fr; }
     OverviewView #ov-top LiveTable { height: 1fr; }
     OverviewView #ov-alerts-box { width: 1fr; height: 1fr; padding-left: 2; }
+    OverviewView #ov-alerts-scroll { height: 1fr; scrollbar-size-vertical: 1; }
     """
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.resilience: dict[str, Any] = {}
         self.providers: list[dict[str, Any]] = []
+        self.budgets: list[dict[str, Any]] = []
+        self.cache: dict[str, Any] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(id="ov-stats")
@@ -64,8 +71,9 @@ class OverviewView(View):
                 yield Label("Top models today", classes="heading")
                 yield LiveTable("model", "req", "err", "cost", id="ov-models")
             with Vertical(id="ov-alerts-box"):
-                yield Label("Alerts", classes="heading")
-                yield Static(id="ov-alerts")
+                yield Label("Alerts", classes="heading", id="ov-alerts-heading")
+                with VerticalScroll(id="ov-alerts-scroll", can_focus=False):
+                    yield Static(id="ov-alerts")
 
     def on_mount(self) -> None:
         self.redraw()
@@ -78,6 +86,12 @@ class OverviewView(View):
             self.resilience = resilience
         if providers is not None:
             self.providers = providers
+        budgets = await self.call(self.api.budgets())
+        if budgets is not None:
+            self.budgets = budgets
+        cache = await self.call(self.api.cache_stats())
+        if cache is not None:
+            self.cache = cache
         self.redraw()
 
     def live_row(self, row: Row) -> None:
@@ -110,7 +124,7 @@ class OverviewView(View):
         self.query_one("#ov-latency", Static).update(
             f"Last hour: p50 [b]{fmt.ms(latency['p50'])}[/b] · p95 [b]{fmt.ms(latency['p95'])}"
             f"[/b] · p99 [b]{fmt.ms(latency['p99'])}[/b] · TTFT {fmt.ms(ttft['p50'])} · "
-            f"cache {hit}"
+            f"cache {hit}\n{self.response_cache()}"
         )
         groups = live.group("model", today)[:8]
         self.query_one("#ov-models", LiveTable).fill(
@@ -121,9 +135,30 @@ class OverviewView(View):
                 for g in sorted(groups, key=lambda g: -g.requests)
             ]
         )  # fmt: skip
-        self.query_one("#ov-alerts", Static).update(self.alerts())
+        alerts = self.alerts()
+        self.query_one("#ov-alerts", Static).update(
+            "\n".join(alerts) if alerts else "[$success]✓ all clear[/]"
+        )
+        self.query_one("#ov-alerts-heading", Label).update(
+            f"Alerts ({len(alerts)})" if alerts else "Alerts"
+        )
 
-    def alerts(self) -> str:
+    def response_cache(self) -> str:
+        exact = self.cache.get("exact")
+        if not isinstance(exact, dict):
+            return "Response cache: —"
+        if not exact.get("enabled"):
+            return "Response cache: off ('omni cache' turns it on)"
+        hits, misses = int(exact.get("hits") or 0), int(exact.get("misses") or 0)
+        if not hits + misses:
+            return "Response cache: on, nothing looked up yet"
+        rate = fmt.percent(hits / (hits + misses))
+        return (
+            f"Response cache: [b]{rate}[/b] hits ({hits} of {hits + misses}) · saved "
+            f"{fmt.money(exact.get('savedUsd'))}"
+        )
+
+    def alerts(self) -> list[str]:
         lines = []
         for provider, state in sorted((self.resilience.get("breakers") or {}).items()):
             if state.get("state") == "open":
@@ -144,9 +179,22 @@ class OverviewView(View):
             for account in provider.get("accounts") or []:
                 if not account.get("enabled", True):
                     lines.append(f"[$text-muted]○ disabled[/] {provider['id']}/{account['name']}")
+                elif account.get("login") == "needs login":
+                    lines.append(f"[$error]● needs login[/] {provider['id']}/{account['name']}")
+        for budget in self.budgets:
+            level = budget_level(budget)
+            limit = float(budget.get("limit") or 0)
+            period = str(budget.get("period", "?"))
+            per = f"{fmt.dollars(limit)}/{_PER.get(period, period)}"
+            if level == "exhausted":
+                lines.append(f"[$error]● budget used up[/] {budget_owner(budget)} ({per})")
+            elif level == "warning":
+                used = float(budget.get("spent") or 0) + float(budget.get("reserved") or 0)
+                share = f"{used / limit * 100:.0f}%" if limit else ""
+                lines.append(f"[$warning]● budget {share}[/] {budget_owner(budget)} ({per})")
         if self.omni.live.dropped:
             lines.append(f"[$warning]● {self.omni.live.dropped} live events lost[/] (slow link)")
         waiting = self.omni.live.stats.get("queue_waiting")
         if waiting:
             lines.append(f"[$warning]● {waiting} requests waiting for a cap[/]")
-        return "\n".join(lines) if lines else "[$success]✓ all clear[/]"
+        return lines

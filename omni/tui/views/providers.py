@@ -3,12 +3,16 @@
 A provider's row shows its circuit (closed, open with the seconds left, half-open) or
 that it is switched off, with its request count, errors and latency since the server
 started; each account's row shows whether it is ready, cooling down (with a countdown)
-or switched off. Actions on the selected row: test it with one tiny request, switch it
+or switched off, and for subscription (OAuth) accounts whether the sign-in needs
+renewing by hand ("needs login") or its access token runs out within ten minutes
+("token expiring", counting down: the server renews tokens before that, so it means
+renewing failed). Actions on the selected row: test it with one tiny request, switch it
 on or off, reset breakers and cooldowns, add an account (or a new provider).
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from textual import work
@@ -20,6 +24,17 @@ from omni.tui import format as fmt
 from omni.tui.views.base import View
 from omni.tui.widgets.dialogs import ConfirmDialog, FormDialog
 from omni.tui.widgets.tables import LiveTable, tone
+
+EXPIRING_S = 600.0  # an access token closer than this to its end is shown as expiring
+
+
+def _timestamp(iso: object) -> float | None:
+    if not isinstance(iso, str) or not iso:
+        return None
+    try:
+        return datetime.fromisoformat(iso).timestamp()
+    except ValueError:
+        return None
 
 
 class ProvidersView(View):
@@ -63,7 +78,11 @@ class ProvidersView(View):
         self.redraw()
 
     def tick(self) -> None:
-        if self.resilience.get("cooldowns") or self.resilience.get("breakers"):
+        if (
+            self.resilience.get("cooldowns")
+            or self.resilience.get("breakers")
+            or any(a.get("expires_at") for p in self.providers for a in p.get("accounts") or [])
+        ):
             self.redraw()
 
     def _left(self, seconds: float | None) -> float:
@@ -81,15 +100,27 @@ class ProvidersView(View):
             return tone(app, "half-open", "warning")
         return tone(app, "ok", "success")
 
+    def _token_left(self, account: dict[str, Any]) -> float | None:
+        """Seconds until an OAuth account's access token ends (None: not known)."""
+        expires = _timestamp(account.get("expires_at"))
+        return None if expires is None else expires - self.omni.clock()
+
     def _account_status(self, provider: dict[str, Any], account: dict[str, Any]) -> Any:
         app = self.omni
         if not account.get("enabled", True):
             return tone(app, "disabled", "muted")
+        if account.get("login") == "needs login":
+            return tone(app, "needs login", "error")
         for cool in self.resilience.get("cooldowns") or []:
             if cool.get("account_id") == account.get("id"):
                 left = self._left(cool.get("cooling_s"))
                 if left > 0:
                     return tone(app, f"cooling {fmt.duration(left)}", "warning")
+        token = self._token_left(account) if account.get("auth") == "oauth" else None
+        if token is not None and token <= 0:
+            return tone(app, "token expired", "error")
+        if token is not None and token < EXPIRING_S:
+            return tone(app, f"token expiring {fmt.duration(token)}", "warning")
         if not provider.get("enabled", True):
             return tone(app, "provider off", "muted")
         return tone(app, "ready", "success")
@@ -153,10 +184,30 @@ class ProvidersView(View):
         text = f"[b]{provider['id']}[/b] · {where} · {models} models"
         if account is not None:
             text += f" · account [b]{account['name']}[/b] ({account.get('auth', '?')})"
+            text += self._login_detail(provider, account)
         key = self.selected_key("pv-table") or ""
         if key in self.results:
             text += f"\nlast test: {self.results[key]}"
         self.query_one("#pv-detail", Static).update(text)
+
+    def _login_detail(self, provider: dict[str, Any], account: dict[str, Any]) -> str:
+        if account.get("auth") != "oauth":
+            return ""
+        if account.get("login") == "needs login":
+            why = f": {account['login_error']}" if account.get("login_error") else ""
+            return (
+                f"\n[$error]needs login[/]{why} · run 'omni providers login {provider['id']} "
+                f"--account {account['name']}'"
+            )
+        left = self._token_left(account)
+        if left is None:
+            return "\nsigned in"
+        expires = _timestamp(account.get("expires_at")) or 0.0
+        if left <= 0:
+            return f"\nsigned in; the access token ended at {fmt.clock(expires)} (not renewed)"
+        return (
+            f"\nsigned in; the access token runs until {fmt.clock(expires)} ({fmt.duration(left)})"
+        )
 
     def action_test(self) -> None:
         chosen = self.selection()
