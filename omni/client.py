@@ -16,7 +16,7 @@ from omni.client_evals import EvalsAdmin, HttpEvalsMixin, LocalEvalsMixin
 from omni.client_models import HttpModelsMixin, LocalModelsMixin, ModelsAdmin
 from omni.client_oauth import HttpOAuthMixin, LocalOAuthMixin, OAuthAdmin
 from omni.client_ops import HttpOpsMixin, LocalOpsMixin, OpsAdmin
-from omni.client_usage import HttpUsageMixin, LocalUsageMixin, UsageAdmin
+from omni.client_usage import HttpUsageMixin, LocalUsageMixin, UsageAdmin, segment
 from omni.config import Settings
 from omni.errors import (
     AuthError,
@@ -273,16 +273,11 @@ class HttpAdminClient(
             raise ServerNotRunningError(
                 f"cannot reach the omni server at {self._http.base_url}: {type(exc).__name__}"
             ) from None
+        _raise_for(response)
         try:
-            data = response.json()
+            return response.json()
         except ValueError:
-            data = None
-        if response.status_code >= 400:
-            message = f"server answered HTTP {response.status_code}"
-            if isinstance(data, dict) and isinstance(data.get("error"), dict):
-                message = str(data["error"].get("message", message))
-            raise _ERRORS.get(response.status_code, OmniError)(message)
-        return data
+            return None
 
     def list_providers(self) -> list[dict[str, Any]]:
         providers: list[dict[str, Any]] = self._call("GET", "/api/providers")["providers"]
@@ -430,7 +425,7 @@ class HttpAdminClient(
         return found
 
     def get_key(self, key_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("GET", f"/api/keys/{_segment(key_id)}")
+        result: dict[str, Any] = self._call("GET", f"/api/keys/{segment(key_id)}")
         return result
 
     def create_key(self, name: str, **fields: Any) -> dict[str, Any]:
@@ -440,11 +435,11 @@ class HttpAdminClient(
 
     def edit_key(self, key_id: str, **fields: Any) -> dict[str, Any]:
         body = {k: v for k, v in fields.items() if v is not None}
-        result: dict[str, Any] = self._call("PATCH", f"/api/keys/{_segment(key_id)}", body)
+        result: dict[str, Any] = self._call("PATCH", f"/api/keys/{segment(key_id)}", body)
         return result
 
     def revoke_key(self, key_id: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("DELETE", f"/api/keys/{_segment(key_id)}")
+        result: dict[str, Any] = self._call("DELETE", f"/api/keys/{segment(key_id)}")
         return result
 
     def audit_log(
@@ -466,7 +461,7 @@ class HttpAdminClient(
         return found
 
     def unlock(self, ip: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("DELETE", f"/api/policies/{_segment(ip)}")
+        result: dict[str, Any] = self._call("DELETE", f"/api/policies/{segment(ip)}")
         return result
 
     def close(self) -> None:
@@ -485,12 +480,6 @@ def _raise_for(response: Any) -> None:
     if isinstance(data, dict) and isinstance(data.get("error"), dict):
         message = str(data["error"].get("message", message))
     raise _ERRORS.get(response.status_code, OmniError)(message)
-
-
-def _segment(value: str) -> str:
-    from urllib.parse import quote
-
-    return quote(str(value), safe="")
 
 
 def connect(settings: Settings, url: str | None = None, token: str | None = None) -> AdminClient:

@@ -9,8 +9,8 @@ calls the running server. :func:`fetch_bundle` pulls another omni's bundle.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
-from urllib.parse import quote
 
+from omni.client_usage import segment
 from omni.errors import (
     AuthError,
     ForbiddenError,
@@ -22,10 +22,6 @@ from omni.errors import (
 
 if TYPE_CHECKING:
     from omni.admin import AdminContext
-
-
-def _segment(value: str) -> str:
-    return quote(str(value), safe="")
 
 
 class EvalsAdmin(Protocol):
@@ -137,7 +133,7 @@ class HttpEvalsMixin:
         return found
 
     def get_eval(self, suite: str) -> dict[str, Any]:
-        found: dict[str, Any] = self._call("GET", f"/api/evals/{_segment(suite)}")
+        found: dict[str, Any] = self._call("GET", f"/api/evals/{segment(suite)}")
         return found
 
     def create_eval(
@@ -149,11 +145,11 @@ class HttpEvalsMixin:
 
     def run_eval(self, suite: str, model: str | None = None) -> dict[str, Any]:
         body = {"model": model} if model else {}
-        result: dict[str, Any] = self._long_call("POST", f"/api/evals/{_segment(suite)}/run", body)
+        result: dict[str, Any] = self._long_call("POST", f"/api/evals/{segment(suite)}/run", body)
         return result
 
     def remove_eval(self, suite: str) -> dict[str, Any]:
-        removed: dict[str, Any] = self._call("DELETE", f"/api/evals/{_segment(suite)}")
+        removed: dict[str, Any] = self._call("DELETE", f"/api/evals/{segment(suite)}")
         return removed
 
     def sync_init(self, with_keys: bool = False) -> dict[str, Any]:

@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from omni.admin import AdminContext
 
 
-def _segment(value: str) -> str:
+def segment(value: str) -> str:
+    """A value safe to put in a URL path as one segment."""
     return quote(str(value), safe="")
 
 
@@ -126,7 +127,7 @@ class HttpUsageMixin:
         return result
 
     def remove_budget(self, key: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._call("DELETE", f"/api/usage/budget/{_segment(key)}")
+        result: dict[str, Any] = self._call("DELETE", f"/api/usage/budget/{segment(key)}")
         return result
 
     def cache_stats(self) -> dict[str, Any]:
