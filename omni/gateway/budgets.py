@@ -9,7 +9,9 @@ When the request finishes, :meth:`Budgets.settle` replaces the estimate with wha
 actually cost. So N concurrent requests can never spend more than the budget holds.
 
 What was spent in the current period is read from the usage log when the budget is
-loaded or its period changes; from then on the ledger keeps it in memory.
+loaded or its period changes; from then on the ledger keeps it in memory, on a
+:class:`~omni.gateway.shared.Board` that every worker process shares, so a budget holds
+for the whole server. Money set aside is kept per worker (a dead worker's is given back).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from omni.errors import BudgetExceededError
+from omni.gateway.shared import Board
 
 PERIODS = ("daily", "weekly", "monthly")
 
@@ -40,18 +43,46 @@ def period_bounds(period: str, now: float) -> tuple[float, float]:
     return start.timestamp(), end.timestamp()
 
 
+_START, _PERIOD, _SPENT, _RESERVED = 0, 1, 2, 3  # cells of a ledger's slot
+
+
+def ledger_fields(workers: int) -> int:
+    """Cells per budget: period start and kind, spent, then money reserved per worker."""
+    return _RESERVED + workers
+
+
+def forget_reserved(board: Board, worker: int) -> None:
+    """A worker died: what it had set aside is no longer reserved."""
+    for base in board.bases():
+        board.floats[base + _RESERVED + worker] = 0.0
+
+
 @dataclass(slots=True)
 class Ledger:
-    """One key's budget and where it stands in the current period."""
+    """One key's budget (its settings) and where it stands in the current period (the
+    board's cells at ``base``)."""
 
     key_id: int
     limit: float
     period: str
     warn_at: float
-    start: float
+    board: Board
+    base: int
+    workers: int
     end: float
-    spent: float = 0.0
-    reserved: float = 0.0
+
+    @property
+    def start(self) -> float:
+        return self.board.floats[self.base + _START]
+
+    @property
+    def spent(self) -> float:
+        return self.board.floats[self.base + _SPENT]
+
+    @property
+    def reserved(self) -> float:
+        at = self.base + _RESERVED
+        return sum(self.board.floats[at : at + self.workers])
 
     def describe(self) -> dict[str, object]:
         return {
@@ -79,9 +110,18 @@ class Hold:
 class Budgets:
     """The ledgers of every key with a budget."""
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        board: Board | None = None,
+        workers: int = 1,
+        worker: int = 0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.board = board if board is not None else Board(ledger_fields(workers))
+        self.workers = workers
         self.clock = clock
         self.ledgers: dict[int, Ledger] = {}
+        self._mine = _RESERVED + worker  # this process's reserved cell
 
     def configure(
         self,
@@ -90,51 +130,64 @@ class Budgets:
     ) -> None:
         """Install ``(key_id, limit, period, warn_at)`` budgets; a ledger whose period is
         unchanged keeps its live numbers, others read what was spent from the log."""
-        now = self.clock()
+        now, board = self.clock(), self.board
+        floats = board.floats
         fresh: dict[int, Ledger] = {}
         for key_id, limit, period, warn_at in budgets:
             start, end = period_bounds(period, now)
-            old = self.ledgers.get(key_id)
-            if old is not None and old.period == period and old.start == start:
-                old.limit, old.warn_at = limit, warn_at
-                fresh[key_id] = old
-            else:
-                ledger = Ledger(key_id, limit, period, warn_at, start, end)
-                ledger.spent = spent_since(key_id, start)
-                fresh[key_id] = ledger
+            kind = float(PERIODS.index(period))
+            with board.lock:
+                base = board.slot(f"budget:{key_id}")
+                current = floats[base + _START] == start and floats[base + _PERIOD] == kind
+            if not current:
+                spent = spent_since(key_id, start)  # outside the lock: it reads the log
+                with board.lock:
+                    if floats[base + _START] != start or floats[base + _PERIOD] != kind:
+                        floats[base + _START], floats[base + _PERIOD] = start, kind
+                        floats[base + _SPENT] = spent
+            fresh[key_id] = Ledger(key_id, limit, period, warn_at, board, base, self.workers, end)
         self.ledgers = fresh
 
-    def _current(self, ledger: Ledger) -> Ledger:
+    def _current(self, ledger: Ledger) -> None:
+        """Move ``ledger`` into the period of now (with the lock held)."""
         now = self.clock()
         if now >= ledger.end:  # a new period: the old spend no longer counts
-            ledger.start, ledger.end = period_bounds(ledger.period, now)
-            ledger.spent = 0.0
-        return ledger
+            start, ledger.end = period_bounds(ledger.period, now)
+            floats = self.board.floats
+            if floats[ledger.base + _START] != start:
+                floats[ledger.base + _START] = start
+                floats[ledger.base + _SPENT] = 0.0
 
     def reserve(self, key_id: int, estimate: float, key_name: str = "") -> Hold | None:
         """Set ``estimate`` aside on the key's budget (None: the key has no budget)."""
         ledger = self.ledgers.get(key_id)
         if ledger is None:
             return None
-        ledger = self._current(ledger)
-        if ledger.spent + ledger.reserved + estimate > ledger.limit:
-            wait = max(1.0, ledger.end - self.clock())
-            reset = datetime.fromtimestamp(ledger.end, UTC).strftime("%Y-%m-%d %H:%M UTC")
-            name = f"'{key_name}'" if key_name else f"#{key_id}"
-            raise BudgetExceededError(
-                f"the {ledger.period} budget of API key {name} is used up "
-                f"(${ledger.spent:.4f} spent of ${ledger.limit:.4f}); it resets at {reset}",
-                retry_after=wait,
-            )
-        ledger.reserved += estimate
-        return Hold(ledger, estimate, ledger.start)
+        board = self.board
+        with board.lock:
+            self._current(ledger)
+            spent = ledger.spent
+            if spent + ledger.reserved + estimate <= ledger.limit:
+                board.floats[ledger.base + self._mine] += estimate
+                return Hold(ledger, estimate, ledger.start)
+        wait = max(1.0, ledger.end - self.clock())
+        reset = datetime.fromtimestamp(ledger.end, UTC).strftime("%Y-%m-%d %H:%M UTC")
+        name = f"'{key_name}'" if key_name else f"#{key_id}"
+        raise BudgetExceededError(
+            f"the {ledger.period} budget of API key {name} is used up "
+            f"(${spent:.4f} spent of ${ledger.limit:.4f}); it resets at {reset}",
+            retry_after=wait,
+        )
 
     def settle(self, hold: Hold, cost: float | None) -> None:
         """The request finished: its real cost replaces the reservation."""
-        ledger = hold.ledger
-        ledger.reserved = max(0.0, ledger.reserved - hold.amount)
-        if cost and hold.start == ledger.start:
-            ledger.spent += cost
+        ledger, board = hold.ledger, self.board
+        floats = board.floats
+        with board.lock:
+            mine = ledger.base + self._mine
+            floats[mine] = max(0.0, floats[mine] - hold.amount)
+            if cost and hold.start == floats[ledger.base + _START]:
+                floats[ledger.base + _SPENT] += cost
 
     def warning(self, hold: Hold) -> str | None:
         """A note for the client when the key has used most of its budget."""

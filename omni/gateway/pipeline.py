@@ -60,6 +60,7 @@ from omni.gateway.registry import Plan, Registry, build_registry
 from omni.gateway.resilience import Breakers, Cooldowns, Failure
 from omni.gateway.routing import Router, session_key
 from omni.gateway.shaping import Shaping, shape, shaping_from
+from omni.gateway.shared import SharedState
 from omni.gateway.telemetry import Telemetry
 from omni.gateway.usage import CURRENT_KEY, UsageRecorder
 from omni.ir import Dialect, Usage
@@ -99,6 +100,7 @@ class Gateway:
         secrets: SecretBox,
         session: aiohttp.ClientSession,
         usage: UsageRecorder,
+        shared: SharedState | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -120,10 +122,12 @@ class Gateway:
         self.router = Router()
         self.telemetry = Telemetry()
         usage.observers.append(self.telemetry.observe)
-        self.caps = Caps()
+        # Caps and budgets count for the whole server, whatever process serves a request.
+        shared = shared or SharedState.create()
+        self.caps = Caps(shared.windows, shared.workers, shared.worker)
         self.leases: dict[str, Lease] = {}  # request id → operator-cap slots it holds
         self.key_leases: dict[str, Lease] = {}  # request id → its API key's cap slot
-        self.budgets = Budgets()
+        self.budgets = Budgets(shared.ledgers, shared.workers, shared.worker)
         self.shaping = Shaping()
         self.cache = ResponseCache(db)
         self.cache.load_keys(self._conn)

@@ -22,6 +22,7 @@ from omni.admin.ipfilter import IpFilter, IpRules
 from omni.admin.token import ensure_admin_token
 from omni.config import Settings
 from omni.gateway.pipeline import Gateway
+from omni.gateway.shared import SharedState
 from omni.gateway.usage import UsageRecorder
 from omni.oauth.keeper import TokenKeeper
 from omni.providers.http import create_session
@@ -42,7 +43,8 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
     session = create_session(settings.connect_timeout, settings.stall_timeout)
     usage = UsageRecorder(db)
     usage.start()
-    gateway = Gateway(settings, db, secrets, session, usage)
+    shared = app[keys.SHARED]
+    gateway = Gateway(settings, db, secrets, session, usage, shared)
     gateway.reload()
     app[keys.GATEWAY] = gateway
     access = Access(db, config_requires_key=settings.require_api_key)
@@ -55,11 +57,14 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
     )
     gateway.refresher = keeper.refresher
     app[keys.OAUTH] = keeper
-    sweeper = asyncio.get_running_loop().create_task(keeper.run(), name="oauth-refresh")
+    sweeper = None
+    if shared.worker == 0:  # one process renews ahead of expiry; any may on a 401
+        sweeper = asyncio.get_running_loop().create_task(keeper.run(), name="oauth-refresh")
     try:
         yield
     finally:
-        sweeper.cancel()
+        if sweeper is not None:
+            sweeper.cancel()
         watcher.cancel()
         await session.close()
         await usage.close()
@@ -73,8 +78,9 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
 RUNNER_OPTIONS: dict[str, Any] = {"handler_cancellation": True}
 
 
-def create_app(settings: Settings) -> web.Application:
-    """A ready-to-run omni server application for ``settings``."""
+def create_app(settings: Settings, shared: SharedState | None = None) -> web.Application:
+    """A ready-to-run omni server application for ``settings``; ``shared``: the caps and
+    budgets of a server that runs several worker processes (this process's own if None)."""
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[middlewares.errors, middlewares.admin_auth],
@@ -83,6 +89,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.STARTED_AT] = time.time()
     app[keys.IP_FILTER] = IpFilter(IpRules())
     app[keys.LIFECYCLE] = Lifecycle()
+    app[keys.SHARED] = shared or SharedState.create()
     app.cleanup_ctx.append(_engine)
     routes.setup(app)
     return app

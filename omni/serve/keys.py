@@ -9,6 +9,7 @@ from omni.admin.access import Access
 from omni.admin.ipfilter import IpFilter
 from omni.config import Settings
 from omni.gateway.pipeline import Gateway
+from omni.gateway.shared import SharedState
 from omni.oauth.keeper import TokenKeeper
 from omni.serve.lifecycle import Lifecycle
 
@@ -21,3 +22,4 @@ STARTED_AT = web.AppKey("started_at", float)
 IP_FILTER = web.AppKey("ip_filter", IpFilter)
 LIFECYCLE = web.AppKey("lifecycle", Lifecycle)
 OAUTH = web.AppKey("oauth", TokenKeeper)
+SHARED = web.AppKey("shared", SharedState)

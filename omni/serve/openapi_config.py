@@ -186,7 +186,9 @@ USAGE: list[Operation] = [
 
 MONITORING: list[Operation] = [
     op("GET", "/api/monitoring/health", "Liveness (no login needed)", tag=_T_MON,
-       security=PUBLIC, ok=full(status=STR, version=STR, pid=INT, uptime_s=NUM, providers=INT)),
+       security=PUBLIC,
+       ok=full(status=STR, version=STR, pid=INT, uptime_s=NUM, providers=INT,
+               config_version=INT)),
     op("GET", "/api/telemetry/summary", "Counts, latency percentiles, tokens and cost",
        tag=_T_MON, ok=full(since=NUM, providers=map_of(_SERIES), models=map_of(_SERIES))),
     op("GET", "/metrics", "Prometheus metrics (admin token needed off loopback)", tag=_T_MON,

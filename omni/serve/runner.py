@@ -15,6 +15,7 @@ import errno
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 
@@ -24,6 +25,7 @@ from aiohttp import web
 from omni import __version__
 from omni.config import Settings
 from omni.errors import ConfigError
+from omni.gateway.shared import SharedState
 from omni.paths import write_private
 from omni.serve import keys
 from omni.serve.app import RUNNER_OPTIONS, create_app
@@ -42,25 +44,79 @@ def local_url(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def run(settings: Settings, ready_message: bool = True) -> bool:
+def run(settings: Settings) -> bool:
     """Serve until SIGINT/SIGTERM or a stop through the API (blocking); True when the
-    server was asked to restart."""
+    server was asked to restart. With ``settings.workers`` > 1 this process supervises
+    that many worker processes (see :mod:`omni.serve.workers`)."""
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if settings.workers > 1:
+        from omni.serve.workers import supervise
+
+        return supervise(settings)
+    restart = serve_forever(settings)
+    return restart
+
+
+def serve_forever(
+    settings: Settings,
+    sock: socket.socket | None = None,
+    shared: SharedState | None = None,
+) -> bool:
+    """One server process's event loop (uvloop when installed): on ``sock`` as one of
+    several workers, or on its own listener writing ``server.json``."""
+    serving = _serve(settings, sock, shared)
     try:
         import uvloop
     except ImportError:
-        return asyncio.run(_serve(settings, ready_message))
-    else:
-        restart: bool = uvloop.run(_serve(settings, ready_message))
-        return restart
+        return asyncio.run(serving)
+    restart: bool = uvloop.run(serving)
+    return restart
 
 
-async def _serve(settings: Settings, ready_message: bool) -> bool:
-    app = create_app(settings)
+def cannot_listen(settings: Settings, exc: OSError) -> ConfigError:
+    """What to tell the user when the address cannot be bound."""
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(
+            f"port {settings.port} on {settings.host} is already in use",
+            hint="stop the other server ('omni stop') or choose --port",
+        )
+    return ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc}")
+
+
+def write_server_file(settings: Settings) -> None:
+    """Tell the CLI where this server is (``server.json``: pid, address, version)."""
+    write_private(
+        settings.paths.server_file,
+        orjson.dumps(
+            {
+                "pid": os.getpid(),
+                "host": settings.host,
+                "port": settings.port,
+                "url": local_url(settings.host, settings.port),
+                "version": __version__,
+                "started_at": time.time(),
+                "workers": settings.workers,
+            }
+        ),
+    )
+
+
+def remove_server_file(settings: Settings) -> None:
+    """Remove ``server.json`` if this process wrote it."""
+    server_file = settings.paths.server_file
+    with contextlib.suppress(FileNotFoundError, orjson.JSONDecodeError):
+        if orjson.loads(server_file.read_bytes()).get("pid") == os.getpid():
+            server_file.unlink()
+
+
+async def _serve(
+    settings: Settings, sock: socket.socket | None, shared: SharedState | None
+) -> bool:
+    app = create_app(settings, shared)
     lifecycle = app[keys.LIFECYCLE]
     lifecycle.managed = True
     runner = web.AppRunner(
@@ -71,35 +127,20 @@ async def _serve(settings: Settings, ready_message: bool) -> bool:
         **RUNNER_OPTIONS,
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    site: web.BaseSite
+    if sock is not None:
+        site = web.SockSite(runner, sock)
+    else:
+        site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
     try:
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(
-                f"port {settings.port} on {settings.host} is already in use",
-                hint="stop the other server ('omni stop') or choose --port",
-            ) from None
-        raise ConfigError(f"cannot listen on {settings.host}:{settings.port}: {exc}") from None
+        raise cannot_listen(settings, exc) from None
 
-    server_file = settings.paths.server_file
-    url = local_url(settings.host, settings.port)
-    write_private(
-        server_file,
-        orjson.dumps(
-            {
-                "pid": os.getpid(),
-                "host": settings.host,
-                "port": settings.port,
-                "url": url,
-                "version": __version__,
-                "started_at": time.time(),
-            }
-        ),
-    )
-    if ready_message:
-        log.info("omni %s listening on %s", __version__, url)
+    if sock is None:
+        write_server_file(settings)
+        log.info("omni %s listening on %s", __version__, local_url(settings.host, settings.port))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lifecycle.stop)
@@ -108,8 +149,7 @@ async def _serve(settings: Settings, ready_message: bool) -> bool:
         log.info("stopping: finishing in-flight requests and flushing writes")
     finally:
         await runner.cleanup()
-        with contextlib.suppress(FileNotFoundError):
-            if orjson.loads(server_file.read_bytes()).get("pid") == os.getpid():
-                server_file.unlink()
+        if sock is None:
+            remove_server_file(settings)
         log.info("stopped" if not lifecycle.restart else "stopped; restarting")
     return lifecycle.restart

@@ -20,6 +20,7 @@ async def health(request: web.Request) -> web.Response:
             "pid": os.getpid(),
             "uptime_s": round(time.time() - request.app[keys.STARTED_AT], 3),
             "providers": len(gateway.registry.providers),
+            "config_version": gateway.registry.version,
         }
     )
 
