@@ -1,9 +1,9 @@
 """Several server processes on one port: ``omni serve --workers N``.
 
 A supervisor process prepares what must happen once (migrate the database, create the
-secret key and the admin token), binds the listening socket, makes the shared caps and
-budgets (:class:`~omni.gateway.shared.SharedState`) and forks N workers. Every worker
-inherits the socket and serves it with its own event loop; the kernel hands each new
+secret key and the admin token), holds the address, makes the shared caps and budgets
+(:class:`~omni.gateway.shared.SharedState`) and forks N workers. Every worker listens on
+the same port with its own socket and event loop (SO_REUSEPORT); the kernel hands each new
 connection to one of them. The supervisor owns ``server.json`` (its pid is the server's),
 passes SIGINT/SIGTERM on to the workers and waits for them, and starts a worker that
 died again after giving back what it held (requests in flight, money reserved). A
@@ -32,8 +32,11 @@ EXIT_FAILED = 78  # a worker's exit code: it could not start (the error is logge
 CRASHES_ALLOWED = 5  # deaths per minute before the supervisor gives up
 
 
-def listen(settings: Settings) -> socket.socket:
-    """The listening socket every worker accepts on."""
+def bind(settings: Settings, listen: bool) -> socket.socket:
+    """A socket on the server's address in the port's SO_REUSEPORT group: the
+    supervisor's only holds the address (a server without the option cannot take it),
+    each worker's listens, and the kernel spreads new connections over the listeners
+    evenly (one shared listener would let whichever worker wakes first take them all)."""
     try:
         infos = socket.getaddrinfo(
             settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
@@ -41,8 +44,10 @@ def listen(settings: Settings) -> socket.socket:
         family, kind, proto, _, address = infos[0]
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
-        sock.listen(1024)
+        if listen:
+            sock.listen(1024)
     except OSError as exc:
         raise cannot_listen(settings, exc) from None
     sock.setblocking(False)
@@ -71,7 +76,7 @@ def _die_with_parent() -> None:
 _STOPS = {signal.SIGINT, signal.SIGTERM}
 
 
-def _spawn(settings: Settings, sock: socket.socket, shared: SharedState, index: int) -> int:
+def _spawn(settings: Settings, shared: SharedState, index: int) -> int:
     # Stop signals wait until the child has dropped the supervisor's handlers.
     signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
     pid = os.fork()
@@ -85,6 +90,7 @@ def _spawn(settings: Settings, sock: socket.socket, shared: SharedState, index: 
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)
         _die_with_parent()
         shared.worker = index
+        sock = bind(settings, listen=True)
         code = EXIT_RESTART if serve_forever(settings, sock=sock, shared=shared) else 0
     except ConfigError as exc:
         log.error("worker %d could not start: %s", index, exc)
@@ -98,9 +104,9 @@ def _spawn(settings: Settings, sock: socket.socket, shared: SharedState, index: 
 def supervise(settings: Settings) -> bool:
     """Run ``settings.workers`` workers until stopped; True when asked to restart."""
     _prepare(settings)
-    sock = listen(settings)
+    sock = bind(settings, listen=False)
     shared = SharedState.create(settings.workers, shared=True)
-    children = {_spawn(settings, sock, shared, i): i for i in range(settings.workers)}
+    children = {_spawn(settings, shared, i): i for i in range(settings.workers)}
     write_server_file(settings)
     log.info("%d workers serving", settings.workers)
     state = {"stopping": False, "restart": False, "failed": False}
@@ -139,7 +145,7 @@ def supervise(settings: Settings) -> bool:
                 continue
             log.warning("worker %d ended (exit code %d); starting it again", index, code)
             shared.forget_worker(index)
-            children[_spawn(settings, sock, shared, index)] = index
+            children[_spawn(settings, shared, index)] = index
     finally:
         sock.close()
         remove_server_file(settings)

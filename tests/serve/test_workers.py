@@ -80,6 +80,13 @@ async def test_two_workers_share_caps_and_one_lifecycle(upstream: Any, omni_home
         workers = _workers_of(proc.pid)
         assert len(workers) == 2
         assert await _pids_answering(url, 2) == workers  # both serve the one port
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "omni.serve", "--port", str(port), "--workers", "2",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        _, err = await second.communicate()
+        assert second.returncode == 1
+        assert f"port {port} on 127.0.0.1 is already in use" in err.decode()
         admin = {"Authorization": f"Bearer {read_admin_token(load_settings().paths)}"}
         before = (await _fresh("GET", f"{url}/api/monitoring/health"))[1]["config_version"]
         caps = {"providers": {"alpha": {"rpm": 3}}, "queue": {"wait_s": 0}}
