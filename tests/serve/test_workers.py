@@ -84,7 +84,12 @@ async def test_two_workers_share_caps_and_one_lifecycle(upstream: Any, omni_home
             sys.executable, "-m", "omni.serve", "--port", str(port), "--workers", "2",
             stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
-        _, err = await second.communicate()
+        try:
+            async with asyncio.timeout(30):
+                _, err = await second.communicate()
+        finally:
+            if second.returncode is None:
+                second.kill()
         assert second.returncode == 1
         assert f"port {port} on 127.0.0.1 is already in use" in err.decode()
         admin = {"Authorization": f"Bearer {read_admin_token(load_settings().paths)}"}
