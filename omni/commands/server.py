@@ -117,8 +117,3 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -
         typer.echo(f"omni is running at {info.url} (pid {info.pid}, up {data['uptime_s']} s)")
     if not data["running"]:
         raise typer.Exit(3)
-
-
-def register(app: typer.Typer) -> None:
-    for command in (serve, start, stop, restart, status):
-        app.command(rich_help_panel="Server")(command)
