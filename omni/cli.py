@@ -16,6 +16,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from omni import __version__
+from omni.entry import report
 from omni.errors import OmniError
 
 
@@ -136,9 +137,7 @@ class _Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except OmniError as exc:
-            typer.echo(f"omni: {exc.message}", err=True)
-            if exc.hint:
-                typer.echo(f"      {exc.hint}", err=True)
+            report(exc.message, exc.hint)
             ctx.exit(1)
 
 

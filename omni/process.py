@@ -81,6 +81,24 @@ def server_command(settings: Settings) -> list[str]:
     ]  # fmt: skip
 
 
+def serve_foreground(settings: Settings) -> None:
+    """Become the server process for ``settings`` (same pid; returns only by raising).
+
+    The bare ``python -m omni.serve`` process takes over, so whatever the caller loaded
+    (the CLI's typer and rich) does not stay in memory for the server's whole life.
+    """
+    running = find_server(settings)
+    if running is not None:
+        raise OmniError(
+            f"a server is already running at {running.url} (pid {running.pid})",
+            hint="'omni stop' first",
+        )
+    print(f"omni: serving on {settings.host}:{settings.port} (Ctrl-C to stop)", file=sys.stderr)  # noqa: T201
+    sys.stderr.flush()
+    command = server_command(settings)
+    os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
+
+
 def start_detached(settings: Settings, wait: float = 15.0) -> ServerInfo:
     """Start the server in the background and return once it answers."""
     running = find_server(settings)
