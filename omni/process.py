@@ -73,9 +73,13 @@ def health(url: str, timeout: float = 2.0) -> dict[str, object] | None:
 
 
 def server_command(settings: Settings) -> list[str]:
-    """The command line of a server process for ``settings`` (``python -m omni.serve``)."""
+    """The command line of a server process for ``settings`` (``python -m omni.serve``).
+
+    ``-P``: the server runs the omni installed for this Python, never an ``omni`` folder
+    that happens to be in the current directory (``-m`` would put it first on the path).
+    """
     return [
-        sys.executable, "-m", "omni.serve",
+        sys.executable, "-P", "-m", "omni.serve",
         "--host", settings.host, "--port", str(settings.port), "--log-level", settings.log_level,
         "--workers", str(settings.workers),
     ]  # fmt: skip

@@ -15,6 +15,7 @@ import pytest
 from omni.cli import load_command
 from omni.config import load_settings
 from omni.entry import serve_options
+from omni.process import server_command
 
 
 def _cli_reading(args: list[str]) -> dict[str, Any]:
@@ -113,3 +114,23 @@ def test_a_bad_setting_is_reported_alike(omni_home: Path) -> None:
     assert short.returncode == full.returncode == 1
     assert short.stderr == full.stderr
     assert short.stderr.startswith("omni: ")
+
+
+def test_the_server_runs_the_installed_omni_not_a_folder_here(tmp_path: Path) -> None:
+    decoy = tmp_path / "omni" / "serve"
+    decoy.mkdir(parents=True)
+    (tmp_path / "omni" / "__init__.py").write_text("")
+    (decoy / "__init__.py").write_text("")
+    (decoy / "__main__.py").write_text("print('a stray omni folder')\n")
+    command = server_command(load_settings())
+    result = subprocess.run(
+        [*command[: command.index("omni.serve") + 1], "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "stray" not in result.stdout
+    assert result.stdout.startswith("usage: python -m omni.serve")
