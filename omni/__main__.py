@@ -1,5 +1,5 @@
 """``python -m omni`` runs the CLI, same as the ``omni`` console script."""
 
-from omni.cli import main
+from omni.entry import main
 
 main()

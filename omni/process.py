@@ -73,12 +73,34 @@ def health(url: str, timeout: float = 2.0) -> dict[str, object] | None:
 
 
 def server_command(settings: Settings) -> list[str]:
-    """The command line of a server process for ``settings`` (``python -m omni.serve``)."""
+    """The command line of a server process for ``settings`` (``python -m omni.serve``).
+
+    ``-P``: the server runs the omni installed for this Python, never an ``omni`` folder
+    that happens to be in the current directory (``-m`` would put it first on the path).
+    """
     return [
-        sys.executable, "-m", "omni.serve",
+        sys.executable, "-P", "-m", "omni.serve",
         "--host", settings.host, "--port", str(settings.port), "--log-level", settings.log_level,
         "--workers", str(settings.workers),
     ]  # fmt: skip
+
+
+def serve_foreground(settings: Settings) -> None:
+    """Become the server process for ``settings`` (same pid; returns only by raising).
+
+    The bare ``python -m omni.serve`` process takes over, so whatever the caller loaded
+    (the CLI's typer and rich) does not stay in memory for the server's whole life.
+    """
+    running = find_server(settings)
+    if running is not None:
+        raise OmniError(
+            f"a server is already running at {running.url} (pid {running.pid})",
+            hint="'omni stop' first",
+        )
+    print(f"omni: serving on {settings.host}:{settings.port} (Ctrl-C to stop)", file=sys.stderr)  # noqa: T201
+    sys.stderr.flush()
+    command = server_command(settings)
+    os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
 
 
 def start_detached(settings: Settings, wait: float = 15.0) -> ServerInfo:

@@ -73,8 +73,3 @@ def audit(
     )  # fmt: skip
     if page.get("next_before"):
         note(f"older entries: omni audit --before {page['next_before']}")
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="auth", rich_help_panel="Manage")
-    root.command("audit", rich_help_panel="Inspect")(audit)

@@ -29,27 +29,9 @@ def serve(
     if detach:
         _start(settings)
         return
-    from omni.process import find_server
+    from omni.process import serve_foreground
 
-    running = find_server(settings)
-    if running is not None:
-        from omni.errors import OmniError
-
-        raise OmniError(
-            f"a server is already running at {running.url} (pid {running.pid})",
-            hint="'omni stop' first",
-        )
-    note(f"omni: serving on {settings.host}:{settings.port} (Ctrl-C to stop)")
-    # Become the bare server process (same pid): the CLI's own modules (typer, rich) would
-    # otherwise stay in memory for the server's whole life.
-    import os
-    import sys
-
-    from omni.process import server_command
-
-    sys.stderr.flush()
-    command = server_command(settings)
-    os.execv(command[0], command)  # noqa: S606 - a fixed argument list, no shell
+    serve_foreground(settings)
 
 
 def _start(settings: object) -> None:
@@ -117,8 +99,3 @@ def status(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -
         typer.echo(f"omni is running at {info.url} (pid {info.pid}, up {data['uptime_s']} s)")
     if not data["running"]:
         raise typer.Exit(3)
-
-
-def register(app: typer.Typer) -> None:
-    for command in (serve, start, stop, restart, status):
-        app.command(rich_help_panel="Server")(command)

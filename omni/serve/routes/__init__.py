@@ -1,42 +1,53 @@
-"""Route tables, one module per API area; :func:`setup` registers them all."""
+"""Route tables, one module per API area; :func:`setup` registers them all.
+
+The client API, health, metrics and the areas that keep state on the app register at
+start-up; the management API's other areas (:data:`ON_FIRST_USE`) are imported on the
+first request under ``/api`` that needs them (see :mod:`omni.serve.routes._lazy`), so the
+server answers its first client request without loading them.
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from omni.serve.routes import (
-    accounts,
     anthropic,
-    api_keys,
-    auth,
-    backups,
-    cache,
-    cli_tools,
-    combos,
-    compliance,
-    evals,
     events,
     gemini,
     media,
-    models,
     monitoring,
     oauth,
     ollama,
     openai,
-    openapi,
     pinned,
-    probes,
-    provider_ops,
-    providers,
-    resilience,
     responses,
-    settings,
-    sync,
-    system,
     telemetry,
-    usage,
-    usage_history,
 )
+from omni.serve.routes._lazy import LazyRoutes
+
+ON_FIRST_USE = (
+    "providers",
+    "combos",
+    "resilience",
+    "usage",
+    "cache",
+    "backups",
+    "settings",
+    "system",
+    "auth",
+    "api_keys",
+    "compliance",
+    "models",
+    "provider_ops",
+    "accounts",
+    "probes",
+    "usage_history",
+    "cli_tools",
+    "openapi",
+    "evals",
+    "sync",
+)
+"""Route modules under ``/api`` imported on first use: they only add routes."""
 
 
 def setup(app: web.Application) -> None:
@@ -48,29 +59,11 @@ def setup(app: web.Application) -> None:
         ollama,
         media,
         monitoring,
-        providers,
-        combos,
-        resilience,
-        usage,
         telemetry,
-        cache,
-        backups,
-        settings,
-        system,
-        auth,
-        api_keys,
-        compliance,
-        models,
-        provider_ops,
         pinned,
         oauth,
-        accounts,
-        probes,
-        usage_history,
-        cli_tools,
         events,
-        openapi,
-        evals,
-        sync,
     ):
         module.setup(app)
+    lazy = LazyRoutes("/api", [f"{__name__}.{name}" for name in ON_FIRST_USE])
+    app.router.register_resource(lazy)
