@@ -1,4 +1,4 @@
-"""Who may call what: API keys, login sessions and the anonymous-access rule, in memory.
+"""Who may call what: API keys, login sessions and the anonymous-access rule.
 
 The server checks requests against an :class:`Access` snapshot: keys by their display
 prefix with a hash, scopes, model allowlist and expiry, and the two toggles (an API key
@@ -9,7 +9,8 @@ SHA-256, never a query. The key's hash is compared in constant time.
 Management routes accept the local admin token, a login session or an admin-scoped key;
 anonymous callers only when login is not required, the server listens on loopback and
 the caller is on loopback too (:func:`anonymous_allowed`). Login sessions are random
-tokens kept here as hashes with an expiry; a restart ends them.
+tokens stored as hashes with an expiry, shared by every server process and kept across
+restarts, with a short-lived cache in front (:class:`Sessions`).
 """
 
 from __future__ import annotations
@@ -20,17 +21,23 @@ import hmac
 import ipaddress
 import secrets
 import string
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from omni.store import api_keys as keys_repo
+from omni.store import login_sessions as sessions_repo
 from omni.store import settings as settings_repo
 from omni.store.db import Database
 from omni.store.driver import Connection
 
 KEY_PREFIX_LEN = 11  # 'sk-' and 8 characters: shown in lists, not enough to guess the rest
 SESSION_TTL_S = 7 * 86_400
+SESSION_RECHECK_S = 1.0  # a cached session is confirmed against the store after this
+SESSION_NEGATIVE_S = 5.0  # a token the store does not know is not looked up again for this
+_NEGATIVE_MAX = 4096  # unknown tokens remembered at most (random guesses cannot grow it)
 REQUIRE_LOGIN = "require_login"  # settings keys
 REQUIRE_API_KEY = "require_api_key"
 _ALPHABET = string.ascii_letters + string.digits
@@ -123,30 +130,91 @@ class KeyEntry:
 
 
 class Sessions:
-    """Login sessions: random tokens, kept only as hashes, each with an expiry."""
+    """Login sessions, shared by every server process through the store.
 
-    def __init__(self, ttl_s: float = SESSION_TTL_S) -> None:
+    A session is a random token; the store keeps its SHA-256 and expiry
+    (:mod:`omni.store.login_sessions`), so a login served by one process is good at every
+    other and survives a restart. In front of the store sits a cache: a session seen in
+    the last :data:`SESSION_RECHECK_S` seconds costs no query, an older one is confirmed
+    with one indexed read (that is how a logout elsewhere reaches this process within a
+    second), and a token the store does not know is not looked up again for
+    :data:`SESSION_NEGATIVE_S`. :meth:`valid` runs on the event loop (a read; WAL readers
+    never wait); :meth:`create` and :meth:`end` write, so they run on a worker thread.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        ttl_s: float = SESSION_TTL_S,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
         self.ttl_s = ttl_s
-        self._live: dict[bytes, float] = {}
+        self.clock = clock
+        self.recheck_s = SESSION_RECHECK_S
+        self.negative_s = SESSION_NEGATIVE_S
+        self._known: dict[bytes, tuple[float, float]] = {}  # digest → (expires, checked at)
+        self._unknown: dict[bytes, float] = {}  # digest → "no such session" holds until
+        self._lock = threading.Lock()  # the caches are touched from worker threads too
+        self._conn: Connection | None = None
 
-    def create(self, now: float | None = None) -> tuple[str, float]:
-        """A new session token and its expiry (Unix time)."""
-        now = time.time() if now is None else now
-        self._live = {d: t for d, t in self._live.items() if t > now}  # forget expired ones
+    def create(self, ip: str | None = None) -> tuple[str, float]:
+        """Store a new session; its token and expiry (Unix time). Expired rows go."""
+        now = self.clock()
         token = secrets.token_urlsafe(32)
-        expires = now + self.ttl_s
-        self._live[key_digest(token)] = expires
+        while token.startswith("sk-"):  # never mistaken for an API key
+            token = secrets.token_urlsafe(32)
+        digest, expires = key_digest(token), now + self.ttl_s
+        with self.db.transaction() as conn:
+            sessions_repo.create_session(conn, digest.hex(), expires, now, ip)
+        with self._lock:
+            self._known = {d: e for d, e in self._known.items() if e[0] > now}
+            self._known[digest] = (expires, now)
         return token, expires
 
-    def valid(self, token: str, now: float | None = None) -> bool:
-        expires = self._live.get(key_digest(token))
-        return expires is not None and expires > (time.time() if now is None else now)
+    def valid(self, token: str) -> bool:
+        """Whether ``token`` is a live session (see the class docstring for the cost)."""
+        now, digest = self.clock(), key_digest(token)
+        with self._lock:
+            known = self._known.get(digest)
+            if known is not None and known[0] > now and now - known[1] < self.recheck_s:
+                return True
+            if known is None and self._unknown.get(digest, 0.0) > now:
+                return False
+        expires = self._lookup(digest)
+        with self._lock:
+            if expires is not None and expires > now:
+                self._known[digest] = (expires, now)
+                self._unknown.pop(digest, None)
+                return True
+            self._known.pop(digest, None)
+            if len(self._unknown) >= _NEGATIVE_MAX:
+                self._unknown = {d: t for d, t in self._unknown.items() if t > now}
+                if len(self._unknown) >= _NEGATIVE_MAX:
+                    self._unknown.clear()
+            self._unknown[digest] = now + self.negative_s
+            return False
 
     def end(self, token: str) -> bool:
-        return self._live.pop(key_digest(token), None) is not None
+        """End the session ``token`` everywhere; False when it was not a session."""
+        digest = key_digest(token)
+        with self.db.transaction() as conn:
+            ended = sessions_repo.delete_session(conn, digest.hex())
+        with self._lock:
+            self._known.pop(digest, None)
+            self._unknown[digest] = self.clock() + self.negative_s
+        return ended
 
-    def __len__(self) -> int:
-        return len(self._live)
+    def _lookup(self, digest: bytes) -> float | None:
+        if self._conn is None:
+            self._conn = self.db.connect()
+        return sessions_repo.session_expiry(self._conn, digest.hex())
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 @dataclass(slots=True)
@@ -159,8 +227,11 @@ class Access:
     require_api_key: bool = False
     require_login: bool = True
     keys: dict[str, tuple[KeyEntry, ...]] = field(default_factory=dict)
-    sessions: Sessions = field(default_factory=Sessions)
+    sessions: Sessions = field(init=False)
     _conn: Connection | None = None
+
+    def __post_init__(self) -> None:
+        self.sessions = Sessions(self.db)
 
     def refresh(self, version: int) -> None:
         """Reload keys and toggles from the store; ``version`` is the config version seen."""
@@ -201,6 +272,7 @@ class Access:
         return found
 
     def close(self) -> None:
+        self.sessions.close()
         if self._conn is not None:
             self._conn.close()
             self._conn = None

@@ -8,10 +8,13 @@ written into the live database with SQLite's backup API, so a running server (an
 open connections) sees the restored data at once. The config version is bumped past both
 the old and the restored value, so every process reloads its routes. Everything comes
 back as it was in the file except the audit log, which is a trail and only grows: entries
-newer than the file's are written back after the restore, followed by the restore itself.
+newer than the file's are written back after the restore, followed by the restore itself;
+and the login sessions, which are live state: the ones open before the restore stay open,
+and the file's (perhaps long logged out) do not come back.
 
-The full export (``exportAll``) is a ``.tar.gz`` with a snapshot whose secrets are
-removed, the settings, combos and providers as JSON (no secrets) and ``metadata.json``.
+The full export (``exportAll``) is a ``.tar.gz`` with a snapshot whose secrets (and login
+sessions) are removed, the settings, combos and providers as JSON (no secrets) and
+``metadata.json``.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from omni.admin.providers import ProviderService
 from omni.errors import InvalidInputError, NotFoundError, OmniError, SecretKeyError
 from omni.store import audit, migrations
 from omni.store import backup as store
+from omni.store import login_sessions as sessions_repo
 from omni.store.db import Database
 from omni.store.secrets import _CHECK_KEY, _CHECK_PLAIN
 
@@ -145,9 +149,12 @@ class BackupService:
             with self.ctx.db.session() as conn:
                 old_version = self.ctx.db.config_version(conn)
             kept_audit = store.audit_since(self.ctx.db, copy)
+            with self.ctx.db.session() as conn:
+                kept_sessions = sessions_repo.list_sessions(conn)
             store.restore_into(self.ctx.db, copy)
             with self.ctx.db.transaction() as conn:
                 store.append_audit(conn, kept_audit)
+                sessions_repo.replace_sessions(conn, kept_sessions)
                 new_version = max(old_version, self.ctx.db.config_version(conn)) + 1
                 self.ctx.db.set_meta(conn, "config_version", str(new_version))
                 audit.record(

@@ -4,6 +4,12 @@
   each account whose access token expires within ``lead_s`` (5 minutes).
 - **One at a time**: every refresh of an account goes through :meth:`TokenKeeper.refresh`,
   which runs at most one per account; whoever asks meanwhile awaits the same result.
+- **One process at a time**: several server processes (workers) share the accounts, and a
+  rotating refresh token works only once. A refresh holds the account's lock file
+  (``flock`` under the runtime dir) and first reads the stored credential again: if
+  another process renewed it meanwhile, that one is taken and the token endpoint is not
+  called; a 'needs login' mark found there is taken as well. So every worker may run the
+  sweep: the first renews, the others pick up its result.
 - **On a 401**: :meth:`TokenKeeper.refresher` is the gateway's ``refresher`` hook. A target
   whose token is older than the keeper's gets the current one without a refresh; otherwise
   the account is refreshed (once, shared) and the request retried with the new token.
@@ -19,9 +25,12 @@ request path only ever reads the snapshot. Token endpoint calls run on a worker 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +40,7 @@ from omni.oauth import importers
 from omni.oauth.specs import SPECS, endpoints
 from omni.oauth.targets import bearer_of, needing_login, with_credential
 from omni.oauth.tokens import Credential, RefreshFailed, RevokedError, refresh
+from omni.paths import ensure_dir
 from omni.providers.executor import Target
 from omni.store import oauth as repo
 from omni.store.db import Database
@@ -140,14 +150,11 @@ class TokenKeeper:
         account = self.accounts.get(account_id)
         if account is None or account.dead is not None:
             return None
-        spec = SPECS[account.provider]
-        ends = endpoints(spec, self._settings)
         try:
-            fresh = await asyncio.to_thread(refresh, spec, ends, account.cred, self.clock())
+            fresh = await asyncio.to_thread(self._refresh_shared, account)
         except RevokedError as exc:
-            account.dead = _reason(account.provider, account.provider_id, account.name, str(exc))
+            account.dead = str(exc)
             log.warning("%s", account.dead)
-            await asyncio.to_thread(self._mark, account_id, account.dead)
             self._changed()
             return None
         except RefreshFailed as exc:
@@ -157,10 +164,54 @@ class TokenKeeper:
                 account.name, account.provider_id, exc,
             )  # fmt: skip
             return None
+        if fresh is None:  # the account was removed meanwhile
+            return None
         account.cred, account.retry_at = fresh, 0.0
-        await asyncio.to_thread(self._save, account, fresh)
         self._changed()
         return fresh
+
+    def _refresh_shared(self, account: _Account) -> Credential | None:
+        """Renew ``account`` holding its lock file, so one process at a time refreshes it
+        (a rotating refresh token works once). Under the lock the stored credential is read
+        again: when another process renewed it meanwhile, that one is used and the token
+        endpoint is not called. Runs on a worker thread; the new credential is stored
+        before the lock is let go. None: the account is gone; raises :class:`RevokedError`
+        (the account is marked 'needs login') or :class:`RefreshFailed`."""
+        with _account_lock(self._settings.paths.runtime_dir, account.id):
+            with self._db.session() as conn:
+                row = repo.get_oauth_account(conn, account.id)
+            if row is None:
+                return None
+            if row.login_state == repo.NEEDS_LOGIN:
+                raise RevokedError(row.login_error or self._dead(account, "its sign-in ended"))
+            now, held = self.clock(), account.cred
+            stored = self._decrypt(row.secret)
+            if stored is not None and stored != held:
+                left = stored.seconds_left(now)
+                if left is None or left > self.lead_s:
+                    return stored  # another process renewed it
+                held = stored  # renew the newest one: its refresh token is the live one
+            spec = SPECS[account.provider]
+            try:
+                fresh = refresh(spec, endpoints(spec, self._settings), held, now)
+            except RevokedError as exc:
+                reason = self._dead(account, str(exc))
+                self._mark(account.id, reason)
+                raise RevokedError(reason) from None
+            self._save(account, fresh)
+            return fresh
+
+    def _decrypt(self, secret: str | None) -> Credential | None:
+        if not secret:
+            return None
+        try:
+            return Credential.loads(self._secrets.decrypt(secret))
+        except (ValueError, SecretKeyError):
+            return None
+
+    @staticmethod
+    def _dead(account: _Account, why: str) -> str:
+        return _reason(account.provider, account.provider_id, account.name, why)
 
     def _save(self, account: _Account, cred: Credential) -> None:
         with self._db.transaction() as conn:
@@ -229,6 +280,21 @@ class TokenKeeper:
         if fresh is None:
             return needing_login(target, account.dead) if account.dead else None
         return with_credential(target, account.provider, fresh)
+
+
+@contextmanager
+def _account_lock(runtime_dir: Path, account_id: int) -> Iterator[None]:
+    """Hold the OS lock of one account's refreshes (blocking; never on the event loop).
+
+    A lock file per account under the runtime dir, shared by every omni process of this
+    user; ``flock`` is let go by the kernel if the holder dies, so none is ever stuck."""
+    folder = ensure_dir(runtime_dir / "locks")
+    fd = os.open(folder / f"oauth-{account_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing lets the lock go
 
 
 def _newer(mine: Credential, stored: Credential) -> bool:

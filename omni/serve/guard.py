@@ -67,7 +67,7 @@ def identify(request: web.Request, access: Access) -> Caller | None:
         admin_token = request.app[keys.ADMIN_TOKEN]
         if hmac.compare_digest(token.encode(), admin_token.encode()):
             return Caller("admin", "token")
-        if access.sessions.valid(token):
+        if not token.startswith("sk-") and access.sessions.valid(token):
             return Caller("admin", "session", token)
     key = token or request.headers.get("x-api-key", "").strip()
     if key.startswith("sk-"):

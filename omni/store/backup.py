@@ -428,10 +428,14 @@ def append_audit(conn: Connection, rows: list[tuple[Any, ...]]) -> None:
 _SECRET_COLUMN = re.compile(r"(secret|token|password|hash|credential|api_?key)", re.IGNORECASE)
 
 
+_LIVE_TABLES = ("login_sessions",)
+
+
 def scrub_secrets(path: Path) -> list[str]:
     """Remove every secret from the database copy at ``path`` (never the live one): columns
-    named like secrets are nulled (or masked when they may not be null), secret-looking
-    settings and meta rows deleted, free pages wiped. Returns the columns cleared."""
+    named like secrets are nulled (or masked when they may not be null), login sessions and
+    secret-looking settings and meta rows deleted, free pages wiped. Returns the columns
+    cleared."""
     conn = _connect_file(path)
     cleared: list[str] = []
     try:
@@ -451,6 +455,9 @@ def scrub_secrets(path: Path) -> list[str]:
                 value = "'redacted-' || rowid" if notnull else "NULL"
                 conn.execute(f'UPDATE "{table}" SET "{name}" = {value}')  # noqa: S608
                 cleared.append(f"{table}.{name}")
+        for table in _LIVE_TABLES:
+            if table in tables:  # live state, no configuration: nothing to export
+                conn.execute(f'DELETE FROM "{table}"')  # noqa: S608
         for table in ("settings", "meta"):
             if table in tables:
                 for (key,) in conn.execute(f"SELECT key FROM {table}").fetchall():  # noqa: S608

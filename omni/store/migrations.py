@@ -320,6 +320,20 @@ CREATE TABLE sync_tokens (
 );
 """
 
+M018_LOGIN_SESSIONS = """
+-- Admin login sessions, shared by every server process and kept across restarts. Only the
+-- token's hash is stored; a backup restore keeps the live rows (see admin/backups.py) and
+-- the full export empties the table.
+CREATE TABLE login_sessions (
+    id          INTEGER PRIMARY KEY,
+    token_hash  TEXT NOT NULL UNIQUE,      -- hex SHA-256 of the session token
+    ip          TEXT,                      -- the address that logged in
+    created_at  REAL NOT NULL,             -- Unix time
+    expires_at  REAL NOT NULL              -- Unix time; purged after it
+);
+CREATE INDEX login_sessions_expiry ON login_sessions (expires_at);
+"""
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "m001_initial", M001_INITIAL),
     Migration(2, "m002_combos_and_attempts", M002_COMBOS),
@@ -335,6 +349,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(15, "m015_semantic_cache", M015_SEMANTIC_CACHE),
     Migration(16, "m016_usage_daily", M016_USAGE_DAILY),
     Migration(17, "m017_usage_session", M017_SESSION),
+    Migration(18, "m018_login_sessions", M018_LOGIN_SESSIONS),
 )
 LATEST = MIGRATIONS[-1].id
 

@@ -85,10 +85,21 @@ def mark_needs_login(conn: Connection, account_id: int, reason: str) -> bool:
     return bool(cursor.rowcount)
 
 
+_SELECT = (
+    "SELECT a.id, a.provider_id, p.catalog_id, a.name, a.secret, a.expires_at, "
+    "a.login_state, a.login_error, a.enabled FROM accounts a "
+    "JOIN providers p ON p.id = a.provider_id WHERE a.auth_type = 'oauth'"
+)
+
+
 def list_oauth_accounts(conn: Connection) -> list[OAuthRow]:
-    rows = conn.execute(
-        "SELECT a.id, a.provider_id, p.catalog_id, a.name, a.secret, a.expires_at, "
-        "a.login_state, a.login_error, a.enabled FROM accounts a "
-        "JOIN providers p ON p.id = a.provider_id WHERE a.auth_type = 'oauth' ORDER BY a.id"
-    )
+    rows = conn.execute(_SELECT + " ORDER BY a.id")
     return [OAuthRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8])) for r in rows]
+
+
+def get_oauth_account(conn: Connection, account_id: int) -> OAuthRow | None:
+    """One OAuth account as stored now (None when it is gone or no longer OAuth)."""
+    r = conn.execute(_SELECT + " AND a.id = ?", (account_id,)).fetchone()
+    if r is None:
+        return None
+    return OAuthRow(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7], bool(r[8]))

@@ -82,7 +82,7 @@ _ERRORS: dict[int, type[OmniError]] = {
 }
 
 Relogin = Callable[[], Awaitable[str | None]]
-"""Gets a fresh token after the server forgot ours (a restart ends login sessions)."""
+"""Gets a fresh token after the server refused ours (the session expired or ended)."""
 
 
 def _segment(value: object) -> str:

@@ -37,7 +37,7 @@ async def login(request: web.Request) -> web.Response:
     service, ip = _service(request), client_ip(request)
     await run_service(request, lambda: service.login(password, ip))
     sessions = request.app[keys.ACCESS].sessions
-    token, expires = sessions.create()
+    token, expires = await run_service(request, lambda: sessions.create(ip))
     response = web.json_response(
         {"authenticated": True, "token": token, "expires_at": _iso(expires)}
     )
@@ -56,9 +56,10 @@ async def login(request: web.Request) -> web.Response:
 async def logout(request: web.Request) -> web.Response:
     access, ip = request.app[keys.ACCESS], client_ip(request)
     caller = identify(request, access)
-    ended = caller is not None and caller.session is not None and access.sessions.end(
-        caller.session
-    )  # fmt: skip
+    ended = False
+    if caller is not None and caller.session is not None:
+        token = caller.session
+        ended = await run_service(request, lambda: access.sessions.end(token))
     if ended:
         await run_service(
             request, AuthService(request.app[keys.ADMIN], Actor("admin", ip)).record_logout
