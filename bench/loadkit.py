@@ -36,6 +36,16 @@ cpu_ticks = harness.cpu_ticks
 per_cpu_busy = harness.per_cpu_busy
 
 
+def cpu_ticks_one(pid: int) -> int:
+    """utime + stime of one process (all its threads), 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            parts = f.read().rsplit(")", 1)[1].split()
+        return int(parts[11]) + int(parts[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
 def stop_on_sigterm() -> None:
     """Turn SIGTERM into SystemExit so `finally` blocks stop the load generator."""
 
