@@ -19,23 +19,8 @@ export GW_CPU=${GW_CPU:-0,1} LOAD_CPU=${LOAD_CPU:-0,1}
 ROUNDS=${ROUNDS:-3}
 WORKERS_LIST=${WORKERS_LIST:-"1 2"}
 OUT=${OUT:-${BENCH_RESULTS:-$PROJECT/bench-results}/scale-$(date +%Y%m%d-%H%M%S)}
-PEER=$HERE/peers/omni.sh
-mkdir -p "$OUT"
-command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 1; }
-source "$BENCH_HARNESS/lib/mock.sh"
-
-GW_STARTED="" LOAD_PID=""
-cleanup() {
-  trap - EXIT INT TERM
-  if [[ -n $LOAD_PID ]] && kill -0 "$LOAD_PID" 2>/dev/null; then
-    kill "$LOAD_PID" 2>/dev/null || true
-    wait "$LOAD_PID" 2>/dev/null || true
-  fi
-  [[ -n $GW_STARTED ]] && "$PEER" stop || true
-  mock_stop
-}
-trap cleanup EXIT
-trap 'echo "[scale] interrupted" >&2; exit 130' INT TERM
+NAME=scale
+source "$HERE/session.sh"
 
 # Runs a command in the background and waits, so a signal reaches the trap at once.
 run_bg() {

@@ -17,23 +17,8 @@ export BENCH_HARNESS=${BENCH_HARNESS:-$(cd "$PROJECT/../shared/bench" && pwd)}
 export LOAD_CPU=${LOAD_CPU:-0} GW_CPU=${GW_CPU:-1}
 SOAK_SECS=${SOAK_SECS:-600}
 OUT=${OUT:-${BENCH_RESULTS:-$PROJECT/bench-results}/soak-$(date +%Y%m%d-%H%M%S)}
-PEER=$HERE/peers/omni.sh
-mkdir -p "$OUT"
-command -v wrk >/dev/null || { echo "wrk missing: apt-get install -y wrk" >&2; exit 1; }
-source "$BENCH_HARNESS/lib/mock.sh"
-
-GW_STARTED="" LOAD_PID=""
-cleanup() {
-  trap - EXIT INT TERM
-  if [[ -n $LOAD_PID ]] && kill -0 "$LOAD_PID" 2>/dev/null; then
-    kill "$LOAD_PID" 2>/dev/null || true
-    wait "$LOAD_PID" 2>/dev/null || true
-  fi
-  [[ -n $GW_STARTED ]] && "$PEER" stop || true
-  mock_stop
-}
-trap cleanup EXIT
-trap 'echo "[soak] interrupted" >&2; exit 130' INT TERM
+NAME=soak
+source "$HERE/session.sh"
 
 mock_start "$BENCH_HARNESS" "$OUT"
 if [[ -z ${SKIP_SETUP:-} ]]; then "$PEER" setup; fi
