@@ -342,9 +342,7 @@ class Gateway:
                 self, dialect, obj, model, headers, record, started,
                 lambda: self._execute(dialect, obj, body, request, plan, record, started),
             )  # fmt: skip
-        if record.api_key_id is not None and record.api_key_id in self.budgets.ledgers:
-            return self._budgeted(dialect, obj, body, request, plan, record, started)
-        return run_plan(self, dialect, obj, body, request, plan, record, started)
+        return self._execute(dialect, obj, body, request, plan, record, started)
 
     async def _with_progress(
         self,
@@ -394,6 +392,7 @@ class Gateway:
         record: UsageRecord,
         started: float,
     ) -> Awaitable[Reply]:
+        """Run the plan, on the key's budget when it has one."""
         if record.api_key_id is not None and record.api_key_id in self.budgets.ledgers:
             return self._budgeted(dialect, obj, body, request, plan, record, started)
         return run_plan(self, dialect, obj, body, request, plan, record, started)
