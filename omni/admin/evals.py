@@ -341,13 +341,13 @@ async def standalone_chat(ctx: AdminContext) -> AsyncIterator[tuple[Chat, Callab
     from omni.gateway.pipeline import Gateway
     from omni.gateway.usage import UsageRecorder
     from omni.ir import Dialect
-    from omni.providers.http import create_session
+    from omni.providers.http import Upstream
 
     settings = ctx.settings
-    session = create_session(settings.connect_timeout, settings.stall_timeout)
+    http = Upstream(settings.connect_timeout, settings.stall_timeout)
     usage = UsageRecorder(ctx.db)
     usage.start()
-    gateway = Gateway(settings, ctx.db, ctx.secrets, session, usage)
+    gateway = Gateway(settings, ctx.db, ctx.secrets, http, usage)
     gateway.reload()
 
     def chat(body: bytes) -> Awaitable[Reply]:
@@ -356,6 +356,6 @@ async def standalone_chat(ctx: AdminContext) -> AsyncIterator[tuple[Chat, Callab
     try:
         yield chat, gateway.registry.plan
     finally:
-        await session.close()
+        await http.close()
         await usage.close()
         gateway.close()

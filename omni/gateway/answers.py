@@ -20,6 +20,7 @@ from omni.gateway import resilience
 from omni.gateway.resilience import Failure
 from omni.ir import Usage
 from omni.providers.executor import Target
+from omni.providers.http import Answer
 from omni.store.usage import UsageRecord
 from omni.translate import errors as dialect_errors
 
@@ -57,7 +58,7 @@ class AttemptFailed(Exception):
         self.failure = failure
 
 
-async def read_answer(upstream: aiohttp.ClientResponse, target: Target) -> bytes:
+async def read_answer(upstream: Answer, target: Target) -> bytes:
     try:
         return await upstream.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -72,11 +73,11 @@ async def read_answer(upstream: aiohttp.ClientResponse, target: Target) -> bytes
         upstream.release()
 
 
-async def read_json(upstream: aiohttp.ClientResponse, target: Target) -> dict[str, Any]:
+async def read_json(upstream: Answer, target: Target) -> dict[str, Any]:
     return upstream_json(await read_answer(upstream, target), target)
 
 
-async def read_failure(upstream: aiohttp.ClientResponse, target: Target) -> Failure:
+async def read_failure(upstream: Answer, target: Target) -> Failure:
     """An upstream error response as a :class:`Failure` (status, message, what to do)."""
     try:
         raw = await upstream.content.read(_MAX_ERROR_BODY)

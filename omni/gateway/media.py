@@ -51,7 +51,7 @@ async def embeddings(
         asked_model, request.model = request.model, target.model
         payload = orjson.dumps(emb.encode_request(target.format, request))
         upstream = await send(
-            gateway.session,
+            gateway.http,
             target,
             _embed_url(target),
             payload,
@@ -97,9 +97,7 @@ async def _forward(
     started: float,
 ) -> Reply:
     url = target.base_url.rstrip("/") + path
-    upstream = await send(
-        gateway.session, target, url, payload, gateway.settings.first_byte_timeout
-    )
+    upstream = await send(gateway.http, target, url, payload, gateway.settings.first_byte_timeout)
     headers = route_headers(record, target)
     if upstream.status >= 400:
         return await gateway.error_reply(

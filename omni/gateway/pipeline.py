@@ -24,7 +24,6 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import aiohttp
 import orjson
 
 from omni import ir
@@ -67,6 +66,7 @@ from omni.ir import Dialect, Usage
 from omni.providers.catalog import load_catalog
 from omni.providers.endpoints import chat_url
 from omni.providers.executor import Target, send
+from omni.providers.http import Answer, Upstream
 from omni.store import budgets as budget_repo
 from omni.store import settings as settings_repo
 from omni.store.db import Database
@@ -98,14 +98,14 @@ class Gateway:
         settings: Settings,
         db: Database,
         secrets: SecretBox,
-        session: aiohttp.ClientSession,
+        http: Upstream,
         usage: UsageRecorder,
         shared: SharedState | None = None,
     ) -> None:
         self.settings = settings
         self.db = db
         self.secrets = secrets
-        self.session = session
+        self.http = http
         self.usage = usage
         self.registry = Registry()
         self.cooldowns = Cooldowns()
@@ -452,7 +452,7 @@ class Gateway:
             request.model = target.model
             payload = codec(upstream_dialect).encode_request(request)
         upstream = await send(
-            self.session, target, chat_url(target, request.stream), orjson.dumps(payload),
+            self.http, target, chat_url(target, request.stream), orjson.dumps(payload),
             first_byte_s,
         )  # fmt: skip
         if upstream.status >= 400:
@@ -512,7 +512,7 @@ class Gateway:
                 base = options if isinstance(options, dict) else {}
                 request["stream_options"] = {**base, "include_usage": True}
         upstream = await send(
-            self.session, target, chat_url(target, stream), orjson.dumps(request),
+            self.http, target, chat_url(target, stream), orjson.dumps(request),
             first_byte_s,
         )  # fmt: skip
         if upstream.status >= 400:
@@ -553,7 +553,7 @@ class Gateway:
 
     async def error_reply(
         self,
-        upstream: aiohttp.ClientResponse,
+        upstream: Answer,
         dialect: Dialect,
         target: Target,
         record: UsageRecord,

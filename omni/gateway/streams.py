@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 
 from omni import ir
+from omni.providers.http import Answer
 from omni.store.usage import UsageRecord
 from omni.translate import errors as dialect_errors
 from omni.translate.codec import StreamDecoder, StreamEncoder
@@ -65,7 +66,7 @@ def _ttft(record: UsageRecord, started: float) -> None:
 
 
 async def relay_openai(
-    upstream: aiohttp.ClientResponse,
+    upstream: Answer,
     relay: StreamRelay,
     record: UsageRecord,
     started: float,
@@ -96,7 +97,7 @@ async def relay_openai(
 
 
 async def relay_dialect(
-    upstream: aiohttp.ClientResponse,
+    upstream: Answer,
     decoder: StreamDecoder,
     encoder: StreamEncoder,
     record: UsageRecord,
@@ -139,7 +140,7 @@ async def replay(events: list[ir.Event], encoder: StreamEncoder) -> AsyncIterato
     yield b"".join([encoder.encode(event) for event in events])
 
 
-def _release(upstream: aiohttp.ClientResponse, clean: bool) -> None:
+def _release(upstream: Answer, clean: bool) -> None:
     if clean:
         upstream.release()  # the connection goes back to the pool
     else:

@@ -52,7 +52,7 @@ async def _upstream_count(
     gateway: Gateway, target: Target, url: str, payload: dict[str, Any]
 ) -> int | None:
     try:
-        upstream = await send(gateway.session, target, url, orjson.dumps(payload), 30.0)
+        upstream = await send(gateway.http, target, url, orjson.dumps(payload), 30.0)
     except UpstreamError:
         return None
     if upstream.status != 200:

@@ -1,11 +1,13 @@
 """Sending one request upstream and classifying what went wrong.
 
 An executor knows one wire protocol's URL layout; :func:`send` is shared: it posts the
-body on the shared session under the first-byte deadline and turns connection failures
-and timeouts into :class:`~omni.errors.UpstreamError` with the status the client should
-see (502 cannot connect, 504 no answer in time). Error *responses* (4xx/5xx) are returned
-to the caller, which decides whether to fall back or answer the client. A subscription
-target (``wire`` set) is shaped by its adapter in :mod:`omni.providers.wire` first.
+body on the process's upstream clients (:class:`~omni.providers.http.Upstream`: the lean
+pool for a plain call, aiohttp for a proxy or a form) under the first-byte deadline and
+turns connection failures and timeouts into :class:`~omni.errors.UpstreamError` with the
+status the client should see (502 cannot connect, 504 no answer in time). Error
+*responses* (4xx/5xx) are returned to the caller, which decides whether to fall back or
+answer the client. A subscription target (``wire`` set) is shaped by its adapter in
+:mod:`omni.providers.wire` first.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import aiohttp
 
 from omni.errors import UpstreamError
 from omni.providers.catalog import ModelInfo
+from omni.providers.http import Answer, Upstream
 
 # aiohttp writes a bytes body in one go and warns above 1 MiB; larger ones go as a stream.
 _LARGE_BODY = 1024 * 1024
@@ -46,12 +49,12 @@ class Target:
 
 
 async def send(
-    session: aiohttp.ClientSession,
+    http: Upstream,
     target: Target,
     url: str,
     body: bytes | aiohttp.FormData,
     first_byte_timeout: float,
-) -> aiohttp.ClientResponse:
+) -> Answer:
     """POST ``body`` to ``url`` and return the response once its headers arrived.
 
     A JSON body goes with the target's headers; a multipart form with the same headers
@@ -60,21 +63,13 @@ async def send(
     if target.wire is not None and isinstance(body, bytes):
         from omni.providers.wire import wire_send
 
-        return await wire_send(session, target, url, body, first_byte_timeout)
-    headers = target.headers
-    data: Any = body
-    if isinstance(body, bytes):
-        if len(body) >= _LARGE_BODY:
-            data = io.BytesIO(body)
-    else:  # the session skips automatic Content-Type, so give the form's own (boundary)
-        data = body()
-        headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
-        headers["Content-Type"] = data.content_type
+        return await wire_send(http, target, url, body, first_byte_timeout)
     try:
         async with asyncio.timeout(first_byte_timeout):
-            if target.proxy is None:
-                return await session.post(url, data=data, headers=headers)
-            return await session.post(url, data=data, headers=headers, proxy=target.proxy)
+            if isinstance(body, bytes) and target.proxy is None:
+                return await http.pool.post(url, body, target.headers)
+            data, headers = _for_aiohttp(body, target.headers)
+            return await http.session.post(url, data=data, headers=headers, proxy=target.proxy)
     except TimeoutError:
         raise UpstreamError(
             f"provider '{target.provider_id}' sent no answer within {first_byte_timeout:g} s",
@@ -102,3 +97,24 @@ async def send(
             status=502,
             code="upstream_connection_error",
         ) from None
+    except OSError as exc:  # the lean pool could not connect
+        raise UpstreamError(
+            f"cannot connect to provider '{target.provider_id}' at {target.base_url}: "
+            f"{exc.strerror or exc}",
+            status=502,
+            code="upstream_unreachable",
+            hint="check that the provider is running and its base URL is right",
+        ) from None
+
+
+def _for_aiohttp(
+    body: bytes | aiohttp.FormData, headers: dict[str, str]
+) -> tuple[Any, dict[str, str]]:
+    """The body and headers to give aiohttp's client: a large body as a stream, a form with
+    its own Content-Type (the session skips the automatic one, so give the boundary)."""
+    if isinstance(body, bytes):
+        return (io.BytesIO(body) if len(body) >= _LARGE_BODY else body), headers
+    form = body()
+    headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    headers["Content-Type"] = form.content_type
+    return form, headers

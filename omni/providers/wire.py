@@ -22,7 +22,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -30,6 +30,7 @@ import orjson
 from multidict import CIMultiDictProxy
 
 from omni.errors import UpstreamError
+from omni.providers.http import Answer, Upstream
 
 if TYPE_CHECKING:
     from omni.providers.executor import Target
@@ -41,12 +42,12 @@ _CODEX_DROPS = ("max_output_tokens", "max_tokens", "temperature", "top_p", "prev
                 "stream_options", "metadata", "user", "service_tier", "truncation")  # fmt: skip
 _GEMINI_METHOD = re.compile(r"/models/[^/:]+:(generateContent|streamGenerateContent)")
 
-Finish = Callable[[aiohttp.ClientResponse, "Target"], Awaitable[aiohttp.ClientResponse]]
+Finish = Callable[[Answer, "Target"], Awaitable[Answer]]
 
 
 async def wire_send(
-    session: aiohttp.ClientSession, target: Target, url: str, body: bytes, first_byte_s: float
-) -> aiohttp.ClientResponse:
+    http: Upstream, target: Target, url: str, body: bytes, first_byte_s: float
+) -> Answer:
     """Send ``body`` the way the target's subscription API wants it (see the module doc)."""
     from omni.providers.executor import send
 
@@ -54,7 +55,7 @@ async def wire_send(
     if reason:
         raise UpstreamError(reason, status=503, code="account_needs_login")
     url, body, finish = shape(target, url, body)
-    upstream = await send(session, replace(target, wire=None), url, body, first_byte_s)
+    upstream = await send(http, replace(target, wire=None), url, body, first_byte_s)
     if finish is None or upstream.status >= 400:
         return upstream
     return await finish(upstream, target)
@@ -150,11 +151,11 @@ class _Content:
 
 
 class Rewritten:
-    """An upstream answer with a rewritten body, read like an ``aiohttp.ClientResponse``."""
+    """An upstream answer with a rewritten body (an :class:`~omni.providers.http.Answer`)."""
 
     def __init__(
         self,
-        raw: aiohttp.ClientResponse,
+        raw: Answer,
         chunks: AsyncIterator[bytes],
         content_type: str,
         status: int | None = None,
@@ -175,17 +176,11 @@ class Rewritten:
         self._raw.close()
 
 
-def _as_response(rewritten: Rewritten) -> aiohttp.ClientResponse:
-    # The gateway reads status, headers, content_type, content.iter_any/read, read,
-    # release and close; Rewritten has exactly those.
-    return cast(aiohttp.ClientResponse, rewritten)
-
-
 async def _once(data: bytes) -> AsyncIterator[bytes]:
     yield data
 
 
-async def _read_all(upstream: aiohttp.ClientResponse, target: Target) -> bytes:
+async def _read_all(upstream: Answer, target: Target) -> bytes:
     try:
         return await upstream.read()
     except (aiohttp.ClientError, TimeoutError) as exc:
@@ -204,7 +199,7 @@ def _cut(target: Target, exc: BaseException) -> UpstreamError:
     )
 
 
-async def _events(upstream: aiohttp.ClientResponse, target: Target) -> AsyncIterator[bytes]:
+async def _events(upstream: Answer, target: Target) -> AsyncIterator[bytes]:
     """The SSE events of an answer, one at a time, LF-framed (CRLF normalized)."""
     buffer = b""
     try:
@@ -230,7 +225,7 @@ def _data_of(event: bytes) -> Any:
         return None
 
 
-async def _unwrap_json(upstream: aiohttp.ClientResponse, target: Target) -> aiohttp.ClientResponse:
+async def _unwrap_json(upstream: Answer, target: Target) -> Answer:
     raw = await _read_all(upstream, target)
     try:
         data = orjson.loads(raw)
@@ -238,10 +233,10 @@ async def _unwrap_json(upstream: aiohttp.ClientResponse, target: Target) -> aioh
         data = None
     if isinstance(data, dict) and isinstance(data.get("response"), dict):
         raw = orjson.dumps(data["response"])
-    return _as_response(Rewritten(upstream, _once(raw), "application/json"))
+    return Rewritten(upstream, _once(raw), "application/json")
 
 
-async def _unwrap_sse(upstream: aiohttp.ClientResponse, target: Target) -> aiohttp.ClientResponse:
+async def _unwrap_sse(upstream: Answer, target: Target) -> Answer:
     async def unwrapped() -> AsyncIterator[bytes]:
         async for event in _events(upstream, target):
             data = _data_of(event)
@@ -250,15 +245,13 @@ async def _unwrap_sse(upstream: aiohttp.ClientResponse, target: Target) -> aioht
             else:
                 yield event + b"\n\n"
 
-    return _as_response(Rewritten(upstream, unwrapped(), upstream.content_type))
+    return Rewritten(upstream, unwrapped(), upstream.content_type)
 
 
 _CODEX_FINAL = ("response.completed", "response.incomplete", "response.failed", "response.done")
 
 
-async def _collect_codex(
-    upstream: aiohttp.ClientResponse, target: Target
-) -> aiohttp.ClientResponse:
+async def _collect_codex(upstream: Answer, target: Target) -> Answer:
     """The final response object of a Codex stream, for a client that wanted JSON."""
     items: list[Any] = []
     final: dict[str, Any] | None = None
@@ -285,10 +278,10 @@ async def _collect_codex(
     if final.get("status") == "failed" or ("status" not in final and error):
         message = error.get("message") if isinstance(error, dict) else str(error)
         body = orjson.dumps({"error": {"message": message or "the response failed"}})
-        return _as_response(Rewritten(upstream, _once(body), "application/json", status=502))
+        return Rewritten(upstream, _once(body), "application/json", status=502)
     if not final.get("output") and items:
         final["output"] = items
-    return _as_response(Rewritten(upstream, _once(orjson.dumps(final)), "application/json"))
+    return Rewritten(upstream, _once(orjson.dumps(final)), "application/json")
 
 
 def settle(target: Target, raw: bytes) -> bytes:

@@ -2,7 +2,7 @@
 
 Composes middlewares, routes and the engine's resources; holds no logic. Resources live in
 one ``cleanup_ctx`` so they open in order on start and close in reverse on stop: the
-database and secret key, the shared upstream session, the usage writer (flushed last, so
+database and secret key, the upstream clients, the usage writer (flushed last, so
 a graceful stop loses no usage row), the gateway and its config watcher, and the OAuth
 token keeper (the gateway's 401 refresher, and a background refresh ahead of expiry).
 """
@@ -25,7 +25,7 @@ from omni.gateway.pipeline import Gateway
 from omni.gateway.shared import SharedState
 from omni.gateway.usage import UsageRecorder
 from omni.oauth.keeper import TokenKeeper
-from omni.providers.http import create_session
+from omni.providers.http import Upstream
 from omni.serve import keys, middlewares, routes
 from omni.serve.lifecycle import Lifecycle
 from omni.store.db import open_database
@@ -40,11 +40,11 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
     admin.__dict__["secrets"] = secrets
     app[keys.ADMIN] = admin
     app[keys.ADMIN_TOKEN] = ensure_admin_token(settings.paths)
-    session = create_session(settings.connect_timeout, settings.stall_timeout)
+    http = Upstream(settings.connect_timeout, settings.stall_timeout)
     usage = UsageRecorder(db)
     usage.start()
     shared = app[keys.SHARED]
-    gateway = Gateway(settings, db, secrets, session, usage, shared)
+    gateway = Gateway(settings, db, secrets, http, usage, shared)
     gateway.reload()
     app[keys.GATEWAY] = gateway
     access = Access(db, config_requires_key=settings.require_api_key)
@@ -66,7 +66,7 @@ async def _engine(app: web.Application) -> AsyncIterator[None]:
         if sweeper is not None:
             sweeper.cancel()
         watcher.cancel()
-        await session.close()
+        await http.close()
         await usage.close()
         gateway.close()
         access.close()

@@ -48,14 +48,16 @@ async def _measure(http: Any, path: str, body: dict[str, Any], upstream: Any) ->
     return counter.calls / REQUESTS
 
 
+# The limits include omni's own upstream client (omni.providers.h1: ~25 calls per request,
+# one per upstream response header among them); aiohttp's client before it was not counted.
 @pytest.mark.parametrize(
     ("path", "body", "limit"),
     [
         ("/v1/chat/completions",
-         {"model": "up-openai/m1", "messages": [{"role": "user", "content": "hi"}]}, 50),
+         {"model": "up-openai/m1", "messages": [{"role": "user", "content": "hi"}]}, 75),
         ("/v1/messages",
          {"model": "up-openai/m1", "max_tokens": 64,
-          "messages": [{"role": "user", "content": "hi"}]}, 125),
+          "messages": [{"role": "user", "content": "hi"}]}, 150),
     ],
     ids=["passthrough", "anthropic-to-openai"],
 )  # fmt: skip
