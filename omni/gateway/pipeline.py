@@ -1,6 +1,6 @@
 """One request through the gateway: decode, resolve, translate, forward, relay, record.
 
-:class:`Gateway` owns the routing snapshot, the upstream session and the usage writer.
+:class:`Gateway` owns the routing snapshot, the upstream clients and the usage writer.
 :meth:`Gateway.handle` takes a client's raw body in its dialect and returns a
 :class:`Reply` — a body or an async iterator of stream bytes — that the server writes out
 unchanged. Three paths:
@@ -91,7 +91,7 @@ _ID_PREFIX = {
 
 
 class Gateway:
-    """The request pipeline over one routing snapshot, one upstream session and one writer."""
+    """The request pipeline over one routing snapshot, its upstream clients and one writer."""
 
     def __init__(
         self,

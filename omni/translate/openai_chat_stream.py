@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
@@ -26,13 +25,12 @@ from omni.translate._common import SSEParser, new_id
 from omni.translate.openai_common import (
     FINISH_TO_STOP,
     STOP_TO_FINISH,
-    USAGE_MARK,
+    USAGE_OBJECT,
     usage_from,
     usage_payload,
 )
 
 DONE = b"data: [DONE]"
-_EVENT_SPLIT = re.compile(rb"(\r?\n\r?\n)")
 
 
 class StreamRelay:
@@ -61,7 +59,7 @@ class StreamRelay:
             return b""
         self._pending = data[cut:]
         ready = data[:cut]
-        if USAGE_MARK in ready:
+        if USAGE_OBJECT.search(ready):
             ready = self._observe(ready)
         if not self.done and DONE in ready:
             self.done = True
@@ -70,29 +68,31 @@ class StreamRelay:
     def flush(self) -> bytes:
         """What is left when the upstream closed without ending its last event."""
         rest, self._pending = self._pending, b""
-        if rest and USAGE_MARK in rest:
+        if rest and USAGE_OBJECT.search(rest):
             rest = self._observe(rest)
         if DONE in rest:
             self.done = True
         return rest
 
     def _observe(self, block: bytes) -> bytes:
-        """Record usage from the events in ``block``; drop the usage-only one if asked."""
-        parts = _EVENT_SPLIT.split(block)  # [event, separator, event, separator, …, tail]
+        """Record usage from the events in ``block`` that carry a usage object (found
+        without splitting the rest); drop the usage-only one if asked."""
         kept: list[bytes] = []
-        dropped = False
-        for index in range(0, len(parts), 2):
-            event = parts[index]
-            separator = parts[index + 1] if index + 1 < len(parts) else b""
-            if USAGE_MARK in event and self._is_usage_only(event):
-                dropped = True
-                continue
-            kept += (event, separator)
-        return b"".join(kept) if dropped else block
+        copied = position = 0
+        while (found := USAGE_OBJECT.search(block, position)) is not None:
+            start, end, after = _event_around(block, found.start())
+            position = after
+            if self._is_usage_only(block[start:end]):
+                kept.append(block[copied:start])
+                copied = after
+        if not copied:
+            return block
+        kept.append(block[copied:])
+        return b"".join(kept)
 
     def _is_usage_only(self, event: bytes) -> bool:
         for line in event.splitlines():
-            if not line.startswith(b"data:") or USAGE_MARK not in line:
+            if not line.startswith(b"data:") or not USAGE_OBJECT.search(line):
                 continue
             try:
                 obj = orjson.loads(line[5:])
@@ -333,3 +333,17 @@ class StreamEncoder:
                 ir.Dialect.OPENAI_CHAT, event.status, event.message, event.code
             )
         return out
+
+
+def _event_around(block: bytes, at: int) -> tuple[int, int, int]:
+    """The SSE event of ``block`` that holds offset ``at``: its start, its end and the end
+    of the blank line after it (LF or CRLF framing)."""
+    lf, crlf = block.rfind(b"\n\n", 0, at), block.rfind(b"\n\r\n", 0, at)
+    start = max(lf + 2 if lf >= 0 else 0, crlf + 3 if crlf >= 0 else 0)
+    ends = [
+        (i, i + n)
+        for i, n in ((block.find(b"\n\n", at), 2), (block.find(b"\r\n\r\n", at), 4))
+        if i >= 0
+    ]
+    end, after = min(ends) if ends else (len(block), len(block))
+    return start, end, after

@@ -7,6 +7,7 @@ response format). Pure functions, no I/O.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
@@ -18,6 +19,9 @@ from omni.translate._common import budget_effort, opt_str, require_dict, require
 D = Dialect.OPENAI_CHAT.value
 
 USAGE_MARK = b'"usage"'
+# A usage object, not the ``"usage": null`` OpenAI puts in every chunk of a stream that
+# asked for usage: only events that match are parsed.
+USAGE_OBJECT = re.compile(rb'"usage"\s*:\s*\{')
 
 FINISH_TO_STOP = {
     "stop": Stop.END,

@@ -15,6 +15,7 @@ def _chunk(i: int, text: str) -> bytes:
         "id": "c1",
         "object": "chat.completion.chunk",
         "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}],
+        "usage": None,  # OpenAI writes this in every chunk of a stream that asked for usage
     }
     return b"data: " + orjson.dumps(obj) + b"\n\n"
 
