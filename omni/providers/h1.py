@@ -30,7 +30,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 import httptools
@@ -39,6 +39,9 @@ from multidict import CIMultiDict, CIMultiDictProxy
 # Above this much unread body the socket stops reading until the reader catches up.
 _HIGH_WATER = 1024 * 1024
 _Key = tuple[str, str, int]  # scheme, host, port
+# What stays as written in a URL's path and query (anything else is percent-encoded).
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_QUERY_SAFE = _PATH_SAFE + "?"
 
 
 class _Stale(Exception):
@@ -53,12 +56,16 @@ def _split(url: str) -> tuple[_Key, bytes]:
     if scheme not in ("http", "https") or not parts.hostname:
         raise aiohttp.InvalidURL(url)
     port = parts.port or (443 if scheme == "https" else 80)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    hostname = (
+        parts.hostname if parts.hostname.isascii() else parts.hostname.encode("idna").decode()
+    )
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    target = path + (f"?{quote(parts.query, safe=_QUERY_SAFE)}" if parts.query else "")
+    host = hostname if ":" not in hostname else f"[{hostname}]"
     if parts.port is not None and port != (443 if scheme == "https" else 80):
         host = f"{host}:{port}"
     head = f"POST {target} HTTP/1.1\r\nHost: {host}\r\n".encode("latin-1")
-    return (scheme, parts.hostname, port), head
+    return (scheme, hostname, port), head
 
 
 def _header_block(headers: dict[str, str], user_agent: str, length: int) -> bytes:
@@ -76,7 +83,7 @@ def _header_block(headers: dict[str, str], user_agent: str, length: int) -> byte
     if agent:
         lines.append(user_agent)
     lines.append("Accept: */*\r\nAccept-Encoding: gzip, deflate\r\n\r\n")
-    return "".join(lines).encode("latin-1")
+    return "".join(lines).encode()
 
 
 class Body:
@@ -370,7 +377,7 @@ class Pool:
         user_agent: str,
         keepalive_s: float = 60.0,
     ) -> None:
-        self._connect_timeout = connect_timeout
+        self._connect_timeout = connect_timeout or None  # 0: no limit
         self._stall = stall_timeout or None  # 0: no limit
         self._agent = f"User-Agent: {user_agent}\r\n"
         self._keepalive = keepalive_s

@@ -260,3 +260,11 @@ async def test_an_interim_answer_is_skipped_for_the_real_one(pool: Pool) -> None
         response = await pool.post(url, b"{}", {})
         assert response.status == 200
         assert await response.read() == b'{"real": true}'
+
+
+async def test_a_path_with_spaces_is_sent_percent_encoded(pool: Pool) -> None:
+    async with serve(keep_answering) as (state, url):
+        response = await pool.post(url.replace("/chat/", "/my models/") + "?q=a b", b"{}", {})
+        assert response.status == 200
+        await response.read()
+    assert state.requests[0].startswith(b"POST /v1/my%20models/completions?q=a%20b HTTP/1.1\r\n")
