@@ -65,9 +65,9 @@ async def send(
 
         return await wire_send(http, target, url, body, first_byte_timeout)
     try:
+        if isinstance(body, bytes) and target.proxy is None:
+            return await http.pool.post(url, body, target.headers, first_byte_timeout)
         async with asyncio.timeout(first_byte_timeout):
-            if isinstance(body, bytes) and target.proxy is None:
-                return await http.pool.post(url, body, target.headers)
             data, headers = _for_aiohttp(body, target.headers)
             return await http.session.post(url, data=data, headers=headers, proxy=target.proxy)
     except TimeoutError:

@@ -329,18 +329,24 @@ class _Connection(asyncio.Protocol):
 
     # -- used by the pool and the body --
 
-    async def send(self, request: bytes, stall: float | None) -> Response:
+    async def send(self, request: bytes, stall: float | None, deadline: float | None) -> Response:
         assert self.transport is not None
         self._stall = stall
-        waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[Response] = loop.create_future()
         self._waiter = waiter
         self.transport.write(request)
+        # One timer for the first-byte deadline (cheaper than an asyncio.timeout block).
+        late = None if deadline is None else loop.call_at(deadline, _too_late, waiter)
         try:
             return await waiter
         except BaseException:
             self._waiter = None
             self.drop()
             raise
+        finally:
+            if late is not None:
+                late.cancel()
 
     def _broken(self, error: BaseException) -> None:
         if self._waiter is not None and not self._waiter.done():
@@ -367,6 +373,11 @@ class _Connection(asyncio.Protocol):
                 self.transport.close()
 
 
+def _too_late(waiter: asyncio.Future[Response]) -> None:
+    if not waiter.done():
+        waiter.set_exception(TimeoutError())
+
+
 class Pool:
     """Keep-alive connections to every upstream, shared by all requests of a process."""
 
@@ -385,19 +396,25 @@ class Pool:
         self._busy: set[_Connection] = set()
         self._tls: ssl.SSLContext | None = None
 
-    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> Response:
-        """POST ``body`` and return the answer once its head arrived."""
+    async def post(
+        self, url: str, body: bytes, headers: dict[str, str], first_byte_s: float | None = None
+    ) -> Response:
+        """POST ``body`` and return the answer once its head arrived; ``TimeoutError`` if
+        that takes longer than ``first_byte_s`` (connecting included)."""
         key, head = _split(url)
         request = head + _header_block(headers, self._agent, len(body)) + body
+        deadline = (
+            None if first_byte_s is None else asyncio.get_running_loop().time() + first_byte_s
+        )
         conn = self._take(key)
         if conn is not None:
             try:
-                return await conn.send(request, self._stall)
+                return await conn.send(request, self._stall, deadline)
             except _Stale:
                 pass  # the server had closed it while idle: once more on a new one
-        conn = await self._connect(key)
+        conn = await self._connect(key, deadline)
         try:
-            return await conn.send(request, self._stall)
+            return await conn.send(request, self._stall, deadline)
         except _Stale:
             raise aiohttp.ServerDisconnectedError() from None
 
@@ -415,16 +432,19 @@ class Pool:
             return conn
         return None
 
-    async def _connect(self, key: _Key) -> _Connection:
+    async def _connect(self, key: _Key, deadline: float | None) -> _Connection:
         scheme, host, port = key
         loop = asyncio.get_running_loop()
+        if self._connect_timeout is not None:
+            limit = loop.time() + self._connect_timeout
+            deadline = limit if deadline is None else min(deadline, limit)
         tls = None
         if scheme == "https":
             if self._tls is None:
                 self._tls = ssl.create_default_context()
             tls = self._tls
         conn = _Connection(self, key)
-        async with asyncio.timeout(self._connect_timeout):
+        async with asyncio.timeout_at(deadline):
             await loop.create_connection(
                 lambda: conn, host, port, ssl=tls, server_hostname=host if tls else None
             )

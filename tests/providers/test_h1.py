@@ -268,3 +268,17 @@ async def test_a_path_with_spaces_is_sent_percent_encoded(pool: Pool) -> None:
         assert response.status == 200
         await response.read()
     assert state.requests[0].startswith(b"POST /v1/my%20models/completions?q=a%20b HTTP/1.1\r\n")
+
+
+async def test_no_answer_before_the_first_byte_deadline_is_a_timeout(pool: Pool) -> None:
+    hung_up = asyncio.Event()
+
+    async def mute(state: Server, reader: Reader, writer: Writer) -> None:
+        await state.read_request(reader)
+        await reader.read()  # returns when the client gives up on the connection
+        hung_up.set()
+
+    async with serve(mute) as (_, url):
+        with pytest.raises(TimeoutError):
+            await pool.post(url, b"{}", {}, first_byte_s=0.2)
+        await hung_up.wait()
