@@ -20,12 +20,8 @@ OUT=${OUT:-${BENCH_RESULTS:-$PROJECT/bench-results}/soak-$(date +%Y%m%d-%H%M%S)}
 NAME=soak
 source "$HERE/session.sh"
 
-mock_start "$BENCH_HARNESS" "$OUT"
-if [[ -z ${SKIP_SETUP:-} ]]; then "$PEER" setup; fi
-eval "$("$PEER" env)"
-pid=$("$PEER" start | sed -n 's/^PID=//p')
-GW_STARTED=1
-"$PEER" wait 120 >/dev/null
+start_session
+pid=$GW_PID
 python3 "$BENCH_HARNESS/lib/quiet.py" --max-pct "${QUIET_MAX_PCT:-15}" \
   --timeout "${QUIET_TIMEOUT:-300}" || echo "[warn] measuring on a busy machine" >&2
 sleep "${IDLE_SECS:-5}"

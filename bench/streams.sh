@@ -13,12 +13,7 @@ OUT=${OUT:-${BENCH_RESULTS:-$PROJECT/bench-results}/streams-$(date +%Y%m%d-%H%M%
 NAME=streams
 source "$HERE/session.sh"
 
-mock_start "$BENCH_HARNESS" "$OUT"
-if [[ -z ${SKIP_SETUP:-} ]]; then "$PEER" setup; fi
-eval "$("$PEER" env)"
-"$PEER" start >/dev/null
-GW_STARTED=1
-"$PEER" wait 120 >/dev/null
+start_session
 python3 "$HERE/streams.py" --omni "$BASE" --key "$KEY" --model "$MODEL" --mock "$MOCK_URL" \
   --iters "${ITERS:-20}" --out "$OUT/streams.json" | tee "$OUT/report.md"
 echo "results in $OUT" >&2
