@@ -119,21 +119,19 @@ class Body:
             self._size += len(data)
             if self._size > _HIGH_WATER and self._conn is not None:
                 self._conn.pause()
-            waiter = self._waiter
-            if waiter is not None and not waiter.done():
-                waiter.set_result(None)
+            self._wake()
 
     def _finish(self) -> None:
+        self._conn = None
+        if self._error is not None:
+            return  # the framing ended but the content was broken: readers get the error
         if self._inflate is not None:
             rest = self._inflate.flush()
             if rest:
                 self._chunks.append(rest)
                 self._size += len(rest)
         self._done = True
-        self._conn = None
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        self._wake()
 
     def _fail(self, error: BaseException) -> None:
         if not self._done and self._error is None:

@@ -282,3 +282,15 @@ async def test_no_answer_before_the_first_byte_deadline_is_a_timeout(pool: Pool)
         with pytest.raises(TimeoutError):
             await pool.post(url, b"{}", {}, first_byte_s=0.2)
         await hung_up.wait()
+
+
+async def test_a_broken_gzip_body_is_an_error_not_a_short_answer(pool: Pool) -> None:
+    async def broken(state: Server, reader: Reader, writer: Writer) -> None:
+        await state.read_request(reader)
+        writer.write(answer(b"\x1f\x8b\x08\x00not really gzip at all", "Content-Encoding: gzip"))
+        await writer.drain()
+
+    async with serve(broken) as (_, url):
+        response = await pool.post(url, b"{}", {})
+        with pytest.raises(aiohttp.ClientPayloadError, match="compressed"):
+            await response.read()
