@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from omni.config import Settings, load_settings
 
@@ -102,11 +103,18 @@ def add_provider(settings: Settings) -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def make_client(aiohttp_client: Any) -> Callable[..., Any]:
-    """Start an omni app (optionally with setting overrides) and return a test client."""
-    from omni.serve.app import RUNNER_OPTIONS, create_app
+    """Start an omni app (optionally with setting overrides) and return a test client; it
+    is served as ``omni serve`` serves it: the fast lane in front of aiohttp."""
+    from aiohttp.test_utils import TestServer
+
+    from omni.serve.app import create_app
+    from omni.serve.front import FrontRunner
+
+    class FrontTestServer(TestServer):
+        async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+            return FrontRunner(self.app, **kwargs)  # handler_cancellation, as RUNNER_OPTIONS
 
     async def make(**overrides: Any) -> Any:
-        app = create_app(load_settings(overrides))
-        return await aiohttp_client(app, server_kwargs=dict(RUNNER_OPTIONS))
+        return await aiohttp_client(FrontTestServer(create_app(load_settings(overrides))))
 
     return make

@@ -14,6 +14,7 @@ in the caller's dialect and never echo the key.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -53,8 +54,8 @@ def actor_of(request: web.Request) -> Actor:
     return Actor(caller.actor if caller else "anonymous", client_ip(request))
 
 
-def _bearer(request: web.Request) -> str:
-    given = request.headers.get("Authorization", "")
+def bearer(headers: Mapping[str, str]) -> str:
+    given = headers.get("Authorization", "")
     return given[7:].strip() if given[:7].lower() == "bearer " else ""
 
 
@@ -62,7 +63,7 @@ def identify(request: web.Request, access: Access) -> Caller | None:
     """The management caller this request authenticates as, or None."""
     import hmac
 
-    token = _bearer(request)
+    token = bearer(request.headers)
     if token:
         admin_token = request.app[keys.ADMIN_TOKEN]
         if hmac.compare_digest(token.encode(), admin_token.encode()):
@@ -91,18 +92,25 @@ def _refuse(kind: type[OmniError], message: str, code: str) -> OmniError:
 
 
 def client_key(request: web.Request) -> str:
-    """The API key a client sent, in whichever header its SDK uses."""
-    key = _bearer(request)
+    """The API key a client sent, in whichever header its SDK uses (or the query)."""
+    key = header_key(request.headers)
     if key:
         return key
-    headers = request.headers
+    path = request.path
+    if path.startswith("/v1beta/") or ":generateContent" in path or ":streamGenerate" in path:
+        return request.query.get("key", "").strip()  # Gemini clients without headers
+    return ""
+
+
+def header_key(headers: Mapping[str, str]) -> str:
+    """The API key a client sent in whichever header its SDK uses."""
+    key = bearer(headers)
+    if key:
+        return key
     for name in ("x-api-key", "x-goog-api-key"):
         value = headers.get(name, "").strip()
         if value:
             return value
-    path = request.path
-    if path.startswith("/v1beta/") or ":generateContent" in path or ":streamGenerate" in path:
-        return request.query.get("key", "").strip()  # Gemini clients without headers
     return ""
 
 
@@ -120,20 +128,25 @@ async def requested_model(request: web.Request) -> str | None:
         except ValueError:
             return None  # the handler reports the broken form
         return value if isinstance(value, str) else None
+    return json_model(await request.read())
+
+
+def json_model(body: bytes) -> str | None:
+    """The ``model`` of a JSON request body, if it has one."""
     try:
-        body = orjson.loads(await request.read())
+        data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None  # the handler reports the broken body
-    model = body.get("model") if isinstance(body, dict) else None
+    model = data.get("model") if isinstance(data, dict) else None
     return model if isinstance(model, str) else None
 
 
-def model_allowed(request: web.Request, entry: KeyEntry, model: str) -> bool:
+def model_allowed(app: web.Application, entry: KeyEntry, model: str) -> bool:
     """The allowlist admits the name asked for, or every target it resolves to."""
     if entry.allows(model):
         return True
     try:
-        plan = request.app[keys.GATEWAY].registry.plan(model)
+        plan = app[keys.GATEWAY].registry.plan(model)
     except OmniError:
         return False
     return bool(plan.targets) and all(
@@ -143,7 +156,18 @@ def model_allowed(request: web.Request, entry: KeyEntry, model: str) -> bool:
 
 async def client_api(request: web.Request, handler: Handler, access: Access) -> web.StreamResponse:
     """Serve a client API request only with a usable key; tag its usage with the key."""
-    key = client_key(request)
+    entry = admit(client_key(request), access)
+    if entry.models:
+        check_model(request.app, entry, await requested_model(request))
+    token = CURRENT_KEY.set(entry.id)
+    try:
+        return await handler(request)
+    finally:
+        CURRENT_KEY.reset(token)
+
+
+def admit(key: str, access: Access) -> KeyEntry:
+    """The entry of a usable client key with the chat scope; refusals raise."""
     if not key:
         raise _refuse(
             AuthError,
@@ -169,17 +193,15 @@ async def client_api(request: web.Request, handler: Handler, access: Access) -> 
             f"API key '{entry.name}' has no 'chat' scope: it may only call the management API",
             "scope_missing",
         )
-    if entry.models:
-        model = await requested_model(request)
-        if model is not None and not model_allowed(request, entry, model):
-            raise _refuse(
-                ForbiddenError,
-                f"model '{model}' is not allowed for API key '{entry.name}' "
-                f"(allowed: {', '.join(entry.models)})",
-                "model_not_allowed",
-            )
-    token = CURRENT_KEY.set(entry.id)
-    try:
-        return await handler(request)
-    finally:
-        CURRENT_KEY.reset(token)
+    return entry
+
+
+def check_model(app: web.Application, entry: KeyEntry, model: str | None) -> None:
+    """Refuse a model the key's allowlist does not admit (None: no model asked for)."""
+    if model is not None and not model_allowed(app, entry, model):
+        raise _refuse(
+            ForbiddenError,
+            f"model '{model}' is not allowed for API key '{entry.name}' "
+            f"(allowed: {', '.join(entry.models)})",
+            "model_not_allowed",
+        )

@@ -76,37 +76,61 @@ def error_response(
 async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except OmniError as exc:
+    except Exception as exc:  # noqa: BLE001 - rendered, or re-raised, by failure()
+        return failure(exc, request.method, request.path, request.app)
+
+
+def failure(exc: Exception, method: str, path: str, app: web.Application) -> web.Response:
+    """The answer to a request that raised ``exc`` (re-raised if it is not a failure: a
+    redirect, or the client gone)."""
+    if isinstance(exc, OmniError):
         message = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
         retry = getattr(exc, "retry_after", None)
         headers = {"Retry-After": str(math.ceil(retry))} if retry else None
-        return error_response(request.path, exc.status, message, exc.code, headers)
-    except web.HTTPRequestEntityTooLarge as exc:
-        limit = request.app[keys.SETTINGS].max_body_mb
+        return error_response(path, exc.status, message, exc.code, headers)
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        limit = app[keys.SETTINGS].max_body_mb
         return (
-            error_response(
-                request.path, 413, f"request body too large: the limit is {limit} MiB", None
-            )
+            error_response(path, 413, f"request body too large: the limit is {limit} MiB", None)
             if exc.status == 413
-            else error_response(request.path, exc.status, exc.reason)
+            else error_response(path, exc.status, exc.reason)
         )
-    except web.HTTPException as exc:
+    if isinstance(exc, web.HTTPException):
         if exc.status < 400:
-            raise
+            raise exc
         reason = exc.text if exc.text and not exc.text.startswith(str(exc.status)) else exc.reason
         if exc.status == 404:
-            reason = f"no such endpoint: {request.method} {request.path}"
+            reason = f"no such endpoint: {method} {path}"
         elif exc.status == 405:
-            reason = f"method {request.method} is not allowed on {request.path}"
-        return error_response(request.path, exc.status, reason)
-    except HttpProcessingError as exc:  # a malformed body part, read lazily by the handler
+            reason = f"method {method} is not allowed on {path}"
+        return error_response(path, exc.status, reason)
+    if isinstance(exc, HttpProcessingError):  # a malformed body part, read lazily
         status = exc.code if 400 <= exc.code < 500 else 400
-        return error_response(request.path, status, f"malformed request: {exc.message[:200]}")
-    except ConnectionResetError:
-        raise
-    except Exception:
-        log.exception("unexpected error serving %s %s", request.method, request.path)
-        return error_response(request.path, 500, "internal error in omni; see the server log")
+        return error_response(path, status, f"malformed request: {exc.message[:200]}")
+    if isinstance(exc, ConnectionResetError):
+        raise exc
+    log.exception("unexpected error serving %s %s", method, path, exc_info=exc)
+    return error_response(path, 500, "internal error in omni; see the server log")
+
+
+def refused(app: web.Application, path: str, remote: str | None) -> web.Response | None:
+    """The IP filter's answer to a caller it refuses, else None; brings the filter and the
+    API-key state up to date with the config first."""
+    version = app[keys.GATEWAY].registry.version
+    state = app[keys.IP_FILTER]
+    if state.version != version:
+        state = ipfilter.refresh(app)
+    access = app[keys.ACCESS]
+    if access.version != version:  # keys or toggles may have changed
+        access.refresh(version)
+    if state.rules.mode != "off" and not state.rules.allows(remote):
+        return error_response(
+            path,
+            403,
+            f"requests from {remote} are not allowed by this server's IP filter",
+            "ip_not_allowed",
+        )
+    return None
 
 
 @web.middleware
@@ -114,21 +138,10 @@ async def admin_auth(request: web.Request, handler: Handler) -> web.StreamRespon
     """Who may call what: the IP filter first, then management auth or API keys (one
     middleware, not two, so every request pays for one coroutine level only)."""
     path = request.path
-    app = request.app
-    version = app[keys.GATEWAY].registry.version
-    state = app[keys.IP_FILTER]
-    if state.version != version:
-        state = ipfilter.refresh(app)
-    if state.rules.mode != "off" and not state.rules.allows(request.remote):
-        return error_response(
-            path,
-            403,
-            f"requests from {request.remote} are not allowed by this server's IP filter",
-            "ip_not_allowed",
-        )
-    access = app[keys.ACCESS]
-    if access.version != version:  # keys or toggles may have changed
-        access.refresh(version)
+    refusal = refused(request.app, path, request.remote)
+    if refusal is not None:
+        return refusal
+    access = request.app[keys.ACCESS]
     if path.startswith("/api/") and not _is_ollama(path):
         if path not in PUBLIC_API:
             caller = guard.identify(request, access)

@@ -30,6 +30,7 @@ from omni.gateway.shared import SharedState
 from omni.paths import write_private
 from omni.serve import keys
 from omni.serve.app import RUNNER_OPTIONS, create_app
+from omni.serve.front import FrontRunner
 
 log = logging.getLogger("omni.serve")
 
@@ -134,7 +135,7 @@ async def _serve(
     app = create_app(settings, shared)
     lifecycle = app[keys.LIFECYCLE]
     lifecycle.managed = True
-    runner = web.AppRunner(
+    runner = FrontRunner(
         app,
         access_log=None,
         handle_signals=False,

@@ -12,15 +12,7 @@ from aiohttp import web
 from omni.gateway import tokens
 from omni.ir import Dialect
 from omni.serve import keys
-from omni.serve.routes.reply import send
-
-
-async def messages(request: web.Request) -> web.StreamResponse:
-    body = await request.read()
-    reply = await request.app[keys.GATEWAY].handle(
-        Dialect.ANTHROPIC, body, endpoint="/v1/messages", headers=request.headers
-    )
-    return await send(request, reply)
+from omni.serve.routes import chat
 
 
 async def count_tokens(request: web.Request) -> web.Response:
@@ -30,6 +22,6 @@ async def count_tokens(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    for prefix in ("/v1", "", "/v1/v1"):
-        app.router.add_post(f"{prefix}/messages", messages)
+    chat.setup(app, chat.ANTHROPIC)
+    for prefix in chat.PREFIXES:
         app.router.add_post(f"{prefix}/messages/count_tokens", count_tokens)

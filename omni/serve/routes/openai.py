@@ -9,23 +9,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from omni.ir import Dialect
 from omni.serve import keys
-from omni.serve.routes.reply import send
-
-_PREFIXES = ("/v1", "", "/v1/v1")
-
-
-async def chat_completions(request: web.Request) -> web.StreamResponse:
-    body = await request.read()
-    reply = await request.app[keys.GATEWAY].handle(
-        Dialect.OPENAI_CHAT,
-        body,
-        endpoint="/v1/chat/completions",
-        wants_sse="text/event-stream" in request.headers.get("Accept", ""),
-        headers=request.headers,
-    )
-    return await send(request, reply)
+from omni.serve.routes import chat
 
 
 async def models(request: web.Request) -> web.Response:
@@ -51,7 +36,7 @@ async def model(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    for prefix in _PREFIXES:
-        app.router.add_post(f"{prefix}/chat/completions", chat_completions)
+    chat.setup(app, chat.OPENAI)
+    for prefix in chat.PREFIXES:
         app.router.add_get(f"{prefix}/models", models)
         app.router.add_get(prefix + "/models/{model_id:.+}", model)

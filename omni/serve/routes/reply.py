@@ -11,7 +11,7 @@ from aiohttp import web
 
 from omni.gateway.pipeline import Reply
 
-_STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+STREAM_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 async def send(request: web.Request, reply: Reply) -> web.StreamResponse:
@@ -22,7 +22,7 @@ async def send(request: web.Request, reply: Reply) -> web.StreamResponse:
             headers=reply.headers,
             content_type=reply.content_type,
         )
-    response = web.StreamResponse(status=reply.status, headers={**reply.headers, **_STREAM_HEADERS})
+    response = web.StreamResponse(status=reply.status, headers={**reply.headers, **STREAM_HEADERS})
     response.content_type = reply.content_type
     stream = reply.stream
     try:
