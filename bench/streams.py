@@ -95,7 +95,7 @@ def main() -> None:
             f"| {row['delay_ms']} ms | {d['ttft_ms']:.2f} / {d['total_ms']:.2f} "
             f"| {p['ttft_ms']:.2f} / {p['total_ms']:.2f} "
             f"| {t['ttft_ms']:.2f} / {t['total_ms']:.2f} "
-            f"| +{p['ttft_ms'] - d['ttft_ms']:.2f} / +{p['total_ms'] - d['total_ms']:.2f} "
+            f"| {p['ttft_ms'] - d['ttft_ms']:+.2f} / {p['total_ms'] - d['total_ms']:+.2f} "
             f"| {t['ttft_ms'] / p['ttft_ms']:.2f}x / {t['total_ms'] / p['total_ms']:.2f}x |"
         )
     print("\n".join(lines))

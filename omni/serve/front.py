@@ -5,10 +5,11 @@ request head at a time (parsed by llhttp through ``httptools``). A plain HTTP/1.
 one of the chat endpoints (:data:`omni.serve.routes.chat.BY_PATH`) with a Content-Length
 body within the size limit is served right here: the IP filter, the client API key, the
 gateway, the reply (JSON in one write, streams chunked, written as the gateway yields
-them). Anything else — another path or method, HTTP/1.0, a chunked or ``Expect`` body, an
-upgrade, a multipart form, a head llhttp refuses, a body over the limit — hands the
-connection, with every byte read from it so far, to aiohttp's own request handler, which
-serves that request and the rest of the connection as it would without the lane.
+them). Anything else — another path or method, HTTP/1.0, a chunked, compressed or
+``Expect`` body, an upgrade, a multipart form, a head llhttp refuses, a body over the
+limit — hands the connection, with every byte read from it so far, to aiohttp's own
+request handler, which serves that request and the rest of the connection as it would
+without the lane.
 
 Both ways answer alike: the checks are the ones the middlewares use
 (:func:`~omni.serve.middlewares.refused`, :func:`~omni.serve.guard.admit`), errors go
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Mapping
 from email.utils import formatdate
@@ -45,8 +47,9 @@ log = logging.getLogger("omni.serve")
 
 _ROUTES = {path.encode(): (path, chat) for path, chat in BY_PATH.items()}
 MAX_HEAD = 64 * 1024  # no end of head by then: aiohttp gets the connection (and refuses it)
+KEEPALIVE_S = 3630.0  # an idle keep-alive connection is closed after this long (as aiohttp)
 BACKLOG = 1 << 20  # bytes of a pipelined next request buffered before reading pauses
-_NOT_OURS = frozenset({b"transfer-encoding", b"expect", b"upgrade"})
+_NOT_OURS = frozenset({b"transfer-encoding", b"content-encoding", b"expect", b"upgrade"})
 _FRAMING = frozenset({"content-length", "transfer-encoding", "connection", "date", "server"})
 
 # path, endpoint, headers, head length, body length, keep-alive
@@ -146,9 +149,23 @@ class Front:
         self.max_body = app[keys.SETTINGS].max_body_bytes
         self.lanes: set[_Lane] = set()
         self._stopping = False
+        self.keepalive_s = KEEPALIVE_S
+        self._sweeper: asyncio.TimerHandle | None = None
 
     def __call__(self) -> asyncio.BaseProtocol:
-        return self._server() if self._stopping else _Lane(self)
+        if self._stopping:
+            return self._server()
+        if self._sweeper is None:
+            self._sweep()
+        return _Lane(self)
+
+    def _sweep(self) -> None:
+        """Close connections idle for longer than ``keepalive_s``; again in a while."""
+        loop = asyncio.get_running_loop()
+        cutoff = loop.time() - self.keepalive_s
+        for lane in list(self.lanes):
+            lane.close_if_idle_since(cutoff)
+        self._sweeper = loop.call_later(min(self.keepalive_s / 2, 60.0), self._sweep)
 
     def __getattr__(self, name: str) -> Any:  # anything else aiohttp asks of its server
         return getattr(self._server, name)
@@ -175,6 +192,8 @@ class Front:
 
     def pre_shutdown(self) -> None:
         self._stopping = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         for lane in list(self.lanes):
             lane.close_when_idle()
         self._server.pre_shutdown()
@@ -205,11 +224,16 @@ class _Lane(asyncio.Protocol):
         self._drain: asyncio.Future[None] | None = None
         self._closing = False
         self._paused = False
+        self._loop = asyncio.get_running_loop()
+        self._idle_since: float | None = self._loop.time()  # None while a request is on
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         peer = transport.get_extra_info("peername")
         self._remote = peer[0] if isinstance(peer, tuple) else None
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)  # as aiohttp
         self._front.lanes.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -221,6 +245,7 @@ class _Lane(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self._buf += data
+        self._idle_since = None
         if self.task is None:
             self._next()
         elif len(self._buf) > BACKLOG and not self._paused and self._transport is not None:
@@ -237,6 +262,11 @@ class _Lane(asyncio.Protocol):
         drain, self._drain = self._drain, None
         if drain is not None and not drain.done():
             drain.set_result(None)
+
+    def close_if_idle_since(self, cutoff: float) -> None:
+        idle_since = self._idle_since
+        if idle_since is not None and idle_since < cutoff and self._transport is not None:
+            self._transport.close()
 
     def close_when_idle(self) -> None:
         self._closing = True
@@ -370,6 +400,8 @@ class _Lane(asyncio.Protocol):
             transport.resume_reading()
         if self._buf:
             self._next()
+        else:
+            self._idle_since = self._loop.time()
 
 
 class FrontRunner(web.AppRunner):

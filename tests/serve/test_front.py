@@ -5,6 +5,7 @@ answers. ``Server: omni`` marks an answer of the lane, aiohttp's says ``aiohttp`
 from __future__ import annotations
 
 import asyncio
+import gzip
 from collections.abc import Callable
 from typing import Any
 
@@ -105,6 +106,12 @@ async def test_what_the_lane_does_not_take_aiohttp_answers(gateway: Callable[...
     assert status == 200 and "aiohttp" in headers["server"]
     writer.close()
 
+    reader, writer = await connect(client)  # a compressed body: aiohttp unpacks it
+    writer.write(post("/v1/chat/completions", gzip.compress(CHAT), "Content-Encoding: gzip"))
+    status, headers, _ = await answer(reader)
+    assert status == 200 and "aiohttp" in headers["server"]
+    writer.close()
+
     reader, writer = await connect(client)  # over the body limit: refused in the dialect
     writer.write(post("/v1/messages", b"x" * (MIB + 1)))
     status, headers, body = await answer(reader)
@@ -174,3 +181,21 @@ def test_a_header_that_would_break_the_framing_is_left_out() -> None:
     assert head.startswith("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Ok: yes\r\n")
     assert "Set-Cookie" not in head and "999" not in head
     assert head.count("Content-Length") == 1 and head.endswith("\r\n\r\n")
+
+
+async def test_an_idle_connection_is_closed_after_the_keep_alive_time(
+    gateway: Callable[..., Any],
+) -> None:
+    client = await gateway()
+    front = client.server.runner.server
+    busy_reader, busy_writer = await connect(client)
+    front.keepalive_s = 0.2  # the next sweep runs with it
+    front._sweep()
+    reader, writer = await connect(client)
+    writer.write(post("/v1/chat/completions", CHAT))
+    assert (await answer(reader))[0] == 200
+    async with asyncio.timeout(10):
+        assert await reader.read() == b""  # closed by the server once idle long enough
+        assert await busy_reader.read() == b""  # so is one that never sent a request
+    writer.close()
+    busy_writer.close()
